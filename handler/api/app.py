@@ -1,0 +1,30 @@
+"""The FastAPI application, composed in one place, wrapped in the body limit and the error guard."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from handler import __version__
+from handler.api import routes_health, routes_predict, routes_v2
+from handler.api.deps import ModelState
+from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
+
+DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
+
+* **Open Inference Protocol** (KServe / Triton v2) under `/v2`: standard clients work unchanged.
+* **`POST /predict`** with `{"instances": [...]}` for labels and probabilities.
+* **`GET /health`** for liveness and readiness.
+
+Every error is `{"error": "..."}` saying what is wrong, where, and what was expected.
+"""
+
+
+def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
+    """Build the ASGI app serving ``state``'s model; the result is what Mangum and tests call."""
+    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION)
+    app.state.model_state = state
+    install_error_handlers(app)
+    app.include_router(routes_health.router)
+    app.include_router(routes_predict.router)
+    app.include_router(routes_v2.router)
+    return ErrorGuard(BodyLimit(app, max_body_bytes))

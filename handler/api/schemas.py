@@ -1,0 +1,166 @@
+"""Request and response bodies, one model per purpose; they are also what /openapi.json documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+Parameters = dict[str, Any]
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape everywhere: what is wrong, where, and what was expected."""
+
+    error: str = Field(examples=["input 'input' has shape [1, 64], which does not fit: expected ..."])
+
+
+class TensorMetadata(BaseModel):
+    """A model input or output as the protocol describes it; -1 marks a dynamic dimension."""
+
+    name: str
+    datatype: str
+    shape: list[int]
+    description: str | None = Field(default=None, description="What the tensor means, from the model's metadata")
+
+
+class ServerMetadata(BaseModel):
+    """GET /v2."""
+
+    name: str
+    version: str
+    extensions: list[str]
+
+
+class ServerLive(BaseModel):
+    """GET /v2/health/live."""
+
+    live: bool
+
+
+class ServerReady(BaseModel):
+    """GET /v2/health/ready."""
+
+    ready: bool
+
+
+class ModelReady(BaseModel):
+    """GET /v2/models/{name}/ready."""
+
+    name: str
+    ready: bool
+
+
+class ModelMetadata(BaseModel):
+    """GET /v2/models/{name}: the signature from the graph plus what its metadata_props say."""
+
+    name: str
+    versions: list[str]
+    platform: str
+    inputs: list[TensorMetadata]
+    outputs: list[TensorMetadata]
+    parameters: Parameters = Field(default_factory=dict, description="The model's metadata_props, JSON decoded")
+
+
+class RequestInput(BaseModel):
+    """One input tensor; ``data`` is flat (row-major) or nested to match ``shape``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    shape: list[StrictInt]
+    datatype: str = Field(examples=["FP32"])
+    parameters: Parameters | None = None
+    data: list[Any]
+
+
+class RequestOutput(BaseModel):
+    """An output the client wants back; outputs not named are not computed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    parameters: Parameters | None = None
+
+
+class InferenceRequest(BaseModel):
+    """POST /v2/models/{name}/infer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = None
+    parameters: Parameters | None = None
+    inputs: list[RequestInput] = Field(min_length=1)
+    outputs: list[RequestOutput] | None = None
+
+
+class ResponseOutput(BaseModel):
+    """One output tensor, data flat in row-major order."""
+
+    name: str
+    shape: list[int]
+    datatype: str
+    parameters: Parameters | None = None
+    data: list[Any]
+
+
+class InferenceResponse(BaseModel):
+    """The answer to an inference request; ``id`` echoes the request's."""
+
+    model_name: str
+    model_version: str | None = None
+    id: str | None = None
+    parameters: Parameters | None = None
+    outputs: list[ResponseOutput]
+
+
+class PredictRequest(BaseModel):
+    """POST /predict: one instance per row; an array for one-input models, else an object keyed by input."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[Any] = Field(min_length=1, examples=[[[0.0] * 64]])
+
+
+class Prediction(BaseModel):
+    """One instance's result: label and probabilities for classifiers, raw outputs otherwise."""
+
+    label: str | None = None
+    score: float | None = Field(default=None, description="Probability of the predicted label")
+    probabilities: dict[str, float] | None = None
+    outputs: dict[str, Any] | None = None
+
+
+class PredictResponse(BaseModel):
+    """The answer to /predict, one prediction per instance, in order."""
+
+    model_name: str
+    model_version: str
+    predictions: list[Prediction]
+
+
+class ModelSummary(BaseModel):
+    """The served model as /health reports it."""
+
+    name: str
+    version: str
+    task: str
+
+
+class InitSummary(BaseModel):
+    """How this instance was initialised (Lambda INIT, before any request)."""
+
+    initialization_type: str
+    threads: int
+    session_ms: float
+    warmup_ms: float
+
+
+class Health(BaseModel):
+    """GET /health: liveness plus readiness."""
+
+    status: str
+    live: bool
+    ready: bool
+    model: ModelSummary | None = None
+    init: InitSummary | None = None

@@ -1,0 +1,98 @@
+"""Which kind of event arrived: an ordered list of small classes, each saying whether it claims one.
+
+Mangum's own design: the first class that claims an event names its kind; the entry point maps kinds
+to handlers. An event nobody claims gets an error listing every kind that is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+
+class UnsupportedEventError(ValueError):
+    """The event is of no kind this function serves."""
+
+
+class EventSource:
+    """One kind of event; subclasses say whether they claim an event and what correlates its logs."""
+
+    kind: ClassVar[str] = "event"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        """True when ``event`` is of this kind."""
+        raise NotImplementedError
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        """The id that ties this event's log lines to the caller's request."""
+        context = event.get("requestContext")
+        return str(context.get("requestId")) if isinstance(context, Mapping) and context.get("requestId") else None
+
+
+def _request_context(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    context = event.get("requestContext")
+    return context if isinstance(context, Mapping) else {}
+
+
+class FunctionUrlEvent(EventSource):
+    """A Lambda Function URL request (payload 2.0, served from a *.lambda-url.* domain)."""
+
+    kind = "Lambda Function URL"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        context = _request_context(event)
+        return event.get("version") == "2.0" and ".lambda-url." in str(context.get("domainName", ""))
+
+
+class HttpApiEvent(EventSource):
+    """An API Gateway HTTP API request, payload format 2.0."""
+
+    kind = "API Gateway HTTP API (payload 2.0)"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        context = _request_context(event)
+        return event.get("version") == "2.0" and isinstance(context.get("http"), Mapping) and "rawPath" in event
+
+
+class RestApiEvent(EventSource):
+    """An API Gateway REST API request (payload 1.0), with or without a stage in the URL."""
+
+    kind = "API Gateway REST API (payload 1.0)"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return "httpMethod" in event and "resource" in event and "stage" in _request_context(event)
+
+
+class AlbEvent(EventSource):
+    """An Application Load Balancer request to a Lambda target group."""
+
+    kind = "Application Load Balancer"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return "httpMethod" in event and "elb" in _request_context(event)
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        headers = event.get("headers") or {}
+        trace = headers.get("x-amzn-trace-id") if isinstance(headers, Mapping) else None
+        return str(trace) if trace else None
+
+
+HTTP_SOURCES: tuple[type[EventSource], ...] = (FunctionUrlEvent, HttpApiEvent, RestApiEvent, AlbEvent)
+
+
+def identify(event: Any, sources: Sequence[type[EventSource]]) -> type[EventSource]:
+    """The first source that claims ``event``; raises UnsupportedEventError listing the accepted kinds."""
+    if isinstance(event, Mapping):
+        for source in sources:
+            if source.claims(event):
+                return source
+    shown = f"an object with keys {sorted(event)[:8]}" if isinstance(event, Mapping) else type(event).__name__
+    accepted = "; ".join(source.kind for source in sources)
+    raise UnsupportedEventError(f"unrecognised event ({shown}); this function accepts: {accepted}")

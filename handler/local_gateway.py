@@ -1,0 +1,211 @@
+"""A loopback stand-in for API Gateway: each HTTP request becomes an HTTP API payload-2.0 event.
+
+What ``sam local start-api`` does, without Docker: the event goes to the real
+``handler.entrypoint.lambda_handler`` with a Lambda-like context, and its response (base64 bodies
+decoded) goes back to the client. One worker thread plays one Lambda instance, so requests are served
+one at a time as Lambda would, while connections are accepted concurrently.
+
+    python -m handler.local_gateway --port 8080 [--stage prod]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # HTTP API refuses larger payloads before Lambda sees them
+TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
+
+
+@dataclass
+class LocalContext:
+    """The attributes of Lambda's context object that the handler and Powertools read."""
+
+    timeout_s: float = 30.0
+    function_name: str = "onnx-lambda-local"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 2048
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_group_name: str = "/aws/lambda/onnx-lambda-local"
+    log_stream_name: str = "local"
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def invoked_function_arn(self) -> str:
+        """A well-formed ARN for a function that is not deployed anywhere."""
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        """Milliseconds left before this invocation's timeout."""
+        return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
+
+
+def http_api_event(
+    method: str, *, target: str, headers: dict[str, str], body: bytes, stage: str, source_ip: str
+) -> dict[str, Any]:
+    """The HTTP API payload-2.0 event API Gateway would send for this request."""
+    url = urlsplit(target)
+    raw_path = url.path  # the client's URL; behind a named stage it starts with /{stage}, as in API Gateway
+    content_type = headers.get("content-type", "")
+    is_text = content_type.startswith(TEXT_TYPES) or not body
+    try:
+        text = body.decode("utf-8") if is_text else None
+    except UnicodeDecodeError:
+        text = None
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": url.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": stage,
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": text is None,
+    }
+    if body:
+        event["body"] = text if text is not None else base64.b64encode(body).decode("ascii")
+    return event
+
+
+class LambdaInstance:
+    """One warm Lambda instance: a single worker thread with its own event loop, one event at a time."""
+
+    def __init__(self) -> None:
+        # Imported here, not at the top: importing the entry point is INIT (loads and warms up the model).
+        from handler.entrypoint import lambda_handler  # noqa: PLC0415
+
+        self._handler = lambda_handler
+        self._worker = ThreadPoolExecutor(max_workers=1, initializer=self._own_loop)
+
+    @staticmethod
+    def _own_loop() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Run the handler on the worker thread and return its response."""
+        result: dict[str, Any] = self._worker.submit(self._handler, event, LocalContext()).result()
+        return result
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    """Turns one HTTP request into an event and the handler's response back into HTTP."""
+
+    protocol_version = "HTTP/1.1"
+    server: GatewayServer
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        if length > API_GATEWAY_MAX_BODY:
+            self._reply(413, {"content-type": "application/json"}, b'{"error": "request body over 10 MB"}', True)
+            return
+        body = self.rfile.read(length) if length else b""
+        prefix = f"/{self.server.stage}"
+        if self.server.stage != "$default" and not (
+            self.path == prefix or self.path.startswith((prefix + "/", prefix + "?"))
+        ):
+            message = json.dumps({"error": f"not found: this API is served under the stage path {prefix}/"})
+            self._reply(404, {"content-type": "application/json"}, message.encode(), False)
+            return
+        headers = {key.lower(): value for key, value in self.headers.items()}
+        event = http_api_event(
+            self.command,
+            target=self.path,
+            headers=headers,
+            body=body,
+            stage=self.server.stage,
+            source_ip=self.client_address[0],
+        )
+        try:
+            response = self.server.instance.invoke(event)
+        except Exception as exc:  # an invocation error: API Gateway answers 500 for these too
+            self._reply(500, {"content-type": "application/json"}, json.dumps({"error": str(exc)}).encode(), False)
+            return
+        payload = response.get("body", "") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
+        self._reply(
+            int(response.get("statusCode", 200)),
+            dict(response.get("headers") or {}),
+            data,
+            False,
+            list(response.get("cookies") or []),
+        )
+
+    def _reply(self, status: int, headers: dict[str, str], data: bytes, close: bool, cookies: list[str] = []) -> None:  # noqa: B006
+        self.send_response(status)
+        for key, value in headers.items():
+            if key.lower() not in {"content-length", "connection", "transfer-encoding"}:
+                self.send_header(key, value)
+        for cookie in cookies:
+            self.send_header("set-cookie", cookie)
+        self.send_header("content-length", str(len(data)))
+        if close:
+            self.send_header("connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet by default: the handler's own JSON logs say what happened."""
+
+
+class GatewayServer(ThreadingHTTPServer):
+    """The listening socket plus the instance and stage every request shares."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], instance: LambdaInstance, stage: str) -> None:
+        super().__init__(address, GatewayRequestHandler)
+        self.instance = instance
+        self.stage = stage
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until Ctrl-C; prints the URL once the model is loaded and the socket listens."""
+    parser = argparse.ArgumentParser(prog="python -m handler.local_gateway", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
+    parser.add_argument("--stage", default="$default", help="API Gateway stage name; e.g. prod serves under /prod")
+    args = parser.parse_args(argv)
+    server = GatewayServer((args.host, args.port), LambdaInstance(), args.stage)
+    prefix = "" if args.stage == "$default" else f"/{args.stage}"
+    host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else host
+    print(f"onnx-lambda local gateway listening on http://{host}:{port}{prefix} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

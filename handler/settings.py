@@ -1,0 +1,98 @@
+"""Every setting the function reads, from environment variables, validated once at start-up.
+
+A bad value fails INIT with one message naming the variable, its value and what is accepted, so a
+misconfigured function never serves traffic half-working.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+# The model that `make model` writes and the image bakes in, relative to the directory above handler/
+# (the repository locally, ${LAMBDA_TASK_ROOT} in the image), so the default is right in both places.
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "digits-cnn.onnx"
+
+# Lambda's synchronous invocation payload limit is 6 MB (6,291,456 bytes) for the whole event, headers
+# included; keep the body limit just under it so an oversized body gets our clear 413, not Lambda's.
+LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456
+DEFAULT_MAX_BODY_BYTES = 6_000_000
+
+# Lambda allocates CPU in proportion to memory: 1,769 MB buys one full vCPU.
+MB_PER_VCPU = 1769
+
+ENV_NAMES: dict[str, str] = {
+    "model_path": "MODEL_PATH",
+    "model_name": "MODEL_NAME",
+    "model_version": "MODEL_VERSION",
+    "intra_op_threads": "ORT_INTRA_OP_THREADS",
+    "max_body_bytes": "MAX_BODY_BYTES",
+    "max_batch_size": "MAX_BATCH_SIZE",
+    "log_level": "LOG_LEVEL",
+    "service_name": "POWERTOOLS_SERVICE_NAME",
+    "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the function cannot start with."""
+
+
+class Settings(BaseModel):
+    """The function's configuration; see the README's table of environment variables."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+
+    model_path: Path = DEFAULT_MODEL_PATH
+    model_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")] | None = None
+    model_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] | None = None
+    intra_op_threads: Annotated[int, Field(ge=1, le=64)] | None = None
+    max_body_bytes: Annotated[int, Field(ge=1024, le=LAMBDA_SYNC_PAYLOAD_BYTES)] = DEFAULT_MAX_BODY_BYTES
+    max_batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 8192
+    log_level: str = "INFO"
+    service_name: Annotated[str, Field(min_length=1)] = "onnx-lambda"
+    metrics_namespace: Annotated[str, Field(min_length=1)] = "OnnxLambda"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    def threads(self) -> int:
+        """Intra-op threads: the setting, else the vCPUs the function's memory buys (at least one)."""
+        if self.intra_op_threads is not None:
+            return self.intra_op_threads
+        cpus = os.cpu_count() or 1
+        memory_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+        if memory_mb.isdigit():
+            cpus = min(cpus, max(1, math.ceil(int(memory_mb) / MB_PER_VCPU)))
+        return cpus
+
+
+def settings_from_env(environ: Mapping[str, str]) -> Settings:
+    """Build settings from an environment mapping; raises SettingsError naming each bad variable."""
+    raw = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name, "").strip()}
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = ENV_NAMES.get(field, field)
+            problems.append(f"{name}={raw.get(field)!r}: {error['msg']}")
+        raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once; tests build their own with settings_from_env instead."""
+    return settings_from_env(os.environ)

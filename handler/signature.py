@@ -1,0 +1,122 @@
+"""What a model takes and gives, read from the ONNX graph and its metadata_props by onnxruntime alone.
+
+The Open Inference Protocol names element types differently from ONNX; the two tables here are the
+only place that knows both, so every route and codec agrees on them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# onnxruntime's type strings -> Open Inference Protocol datatypes.
+ONNX_TO_DATATYPE: dict[str, str] = {
+    "tensor(bool)": "BOOL",
+    "tensor(uint8)": "UINT8",
+    "tensor(uint16)": "UINT16",
+    "tensor(uint32)": "UINT32",
+    "tensor(uint64)": "UINT64",
+    "tensor(int8)": "INT8",
+    "tensor(int16)": "INT16",
+    "tensor(int32)": "INT32",
+    "tensor(int64)": "INT64",
+    "tensor(float16)": "FP16",
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(bfloat16)": "BF16",
+    "tensor(string)": "BYTES",
+}
+
+# Open Inference Protocol datatypes -> numpy dtypes. BF16 has no numpy dtype: it is carried as FP32 on
+# the wire in JSON and refused as a model input (onnxruntime's Python API cannot feed it).
+DATATYPE_TO_NUMPY: dict[str, np.dtype[Any]] = {
+    "BOOL": np.dtype(np.bool_),
+    "UINT8": np.dtype(np.uint8),
+    "UINT16": np.dtype(np.uint16),
+    "UINT32": np.dtype(np.uint32),
+    "UINT64": np.dtype(np.uint64),
+    "INT8": np.dtype(np.int8),
+    "INT16": np.dtype(np.int16),
+    "INT32": np.dtype(np.int32),
+    "INT64": np.dtype(np.int64),
+    "FP16": np.dtype(np.float16),
+    "FP32": np.dtype(np.float32),
+    "FP64": np.dtype(np.float64),
+    "BYTES": np.dtype(np.object_),
+}
+
+NOT_A_TENSOR = "NOT_A_TENSOR"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One input or output: its name, protocol datatype, shape (-1 where dynamic) and meaning."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    dim_names: tuple[str | None, ...]
+    onnx_type: str
+    description: str | None = None
+
+    @property
+    def is_tensor(self) -> bool:
+        """Sequences and maps (e.g. skl2onnx's ZipMap) cannot be carried by the protocol."""
+        return self.datatype != NOT_A_TENSOR
+
+    def shape_text(self) -> str:
+        """The shape as a person reads it: [batch, 1, 8, 8]."""
+        dims = [name or ("?" if size < 0 else str(size)) for size, name in zip(self.shape, self.dim_names, strict=True)]
+        return "[" + ", ".join(dims) + "]"
+
+    def describe(self) -> str:
+        """Name, shape and datatype, for error messages that say what was expected."""
+        return f"'{self.name}' with shape {self.shape_text()} and datatype {self.datatype}"
+
+
+def spec_from_node(node: Any, descriptions: Mapping[str, str]) -> TensorSpec:
+    """Turn an onnxruntime NodeArg into a TensorSpec; symbolic or unknown dimensions become -1."""
+    shape: list[int] = []
+    names: list[str | None] = []
+    for dim in node.shape or []:
+        if isinstance(dim, int) and dim >= 0:
+            shape.append(dim)
+            names.append(None)
+        else:
+            shape.append(-1)
+            names.append(dim if isinstance(dim, str) and dim else None)
+    return TensorSpec(
+        name=node.name,
+        datatype=ONNX_TO_DATATYPE.get(node.type, NOT_A_TENSOR),
+        shape=tuple(shape),
+        dim_names=tuple(names),
+        onnx_type=node.type,
+        description=descriptions.get(node.name),
+    )
+
+
+def json_mapping(metadata: Mapping[str, str], key: str) -> dict[str, str]:
+    """A JSON object stored in one metadata_prop; anything unreadable is treated as absent."""
+    try:
+        value = json.loads(metadata.get(key, "{}"))
+    except json.JSONDecodeError:
+        return {}
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def json_list(metadata: Mapping[str, str], key: str) -> list[str] | None:
+    """A JSON list of strings stored in one metadata_prop, or None."""
+    try:
+        value = json.loads(metadata[key])
+    except (KeyError, json.JSONDecodeError):
+        return None
+    return [str(item) for item in value] if isinstance(value, list) else None
+
+
+def specs_from_nodes(nodes: Sequence[Any], descriptions: Mapping[str, str]) -> tuple[TensorSpec, ...]:
+    """All of a session's inputs or outputs, in graph order."""
+    return tuple(spec_from_node(node, descriptions) for node in nodes)
