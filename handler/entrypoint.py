@@ -8,65 +8,23 @@ fails with one clear message instead of a function that answers half the time.
 
 from __future__ import annotations
 
-import os
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from mangum import Mangum
 
-from handler.api.app import create_app
-from handler.api.deps import ModelState
 from handler.dispatch import HTTP_SOURCES, EventSource, identify
-from handler.errors import ModelLoadError
-from handler.http_events import StagedHttpApi, StagedRestApi
-from handler.model import load_model
 from handler.observability import logger, metrics, tracer
+from handler.runtime import LambdaHandler, build_runtime
 from handler.settings import get_settings
 
 # Health checks and metadata calls legitimately publish no metric; Powertools warns about each.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
+RUNTIME = build_runtime(get_settings())
 
-def _initialization_type() -> str:
-    """on-demand or provisioned-concurrency in Lambda (its own variable), local elsewhere."""
-    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") or (
-        "on-demand" if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else "local"
-    )
-
-
-def _init() -> tuple[ModelState, Callable[[dict[str, Any], Any], dict[str, Any]]]:
-    settings = get_settings()
-    try:
-        model, report = load_model(settings, _initialization_type())
-    except ModelLoadError as exc:
-        logger.error(f"INIT failed: {exc}")
-        raise
-    logger.info(
-        "model ready",
-        extra={
-            "model": model.info.name,
-            "version": model.info.version,
-            "threads": report.threads,
-            "session_ms": report.session_ms,
-            "warmup_ms": report.warmup_ms,
-            "initialization_type": report.initialization_type,
-        },
-    )
-    state = ModelState(model=model, report=report)
-    adapter = Mangum(
-        create_app(state, settings.max_body_bytes), lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi]
-    )
-    return state, adapter
-
-
-MODEL_STATE, HTTP_ADAPTER = _init()
-
-# Which handler serves each kind of event; the batch triggers join this table.
-HANDLERS: dict[type[EventSource], Callable[[dict[str, Any], Any], dict[str, Any]]] = dict.fromkeys(
-    HTTP_SOURCES, HTTP_ADAPTER
-)
+# Which handler serves each kind of event, in the order they are tried; the batch triggers join this table.
+HANDLERS: dict[type[EventSource], LambdaHandler] = dict.fromkeys(HTTP_SOURCES, RUNTIME.http)
 SOURCES = tuple(HANDLERS)
 
 

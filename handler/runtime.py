@@ -1,0 +1,68 @@
+"""Builds what one Lambda instance serves from a Settings object: the model state and the HTTP adapter.
+
+The entry point calls this once at INIT with the environment's settings; tests call it with their own,
+so the app they exercise is assembled exactly as the deployed one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mangum import Mangum
+
+from handler.api.app import create_app
+from handler.api.deps import ModelState
+from handler.errors import ModelLoadError
+from handler.http_events import StagedHttpApi, StagedRestApi
+from handler.model import load_model
+from handler.observability import logger
+from handler.settings import Settings
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The loaded model and the Mangum adapter in front of the FastAPI app that serves it."""
+
+    state: ModelState
+    http: LambdaHandler
+
+
+def initialization_type() -> str:
+    """on-demand or provisioned-concurrency in Lambda (its own variable), local elsewhere."""
+    return os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") or (
+        "on-demand" if os.environ.get("AWS_LAMBDA_FUNCTION_NAME") else "local"
+    )
+
+
+def http_adapter(state: ModelState, settings: Settings) -> LambdaHandler:
+    """Mangum around the app, lifespan off (it would run on every invocation), stage-aware."""
+    app = create_app(state, settings.max_body_bytes)
+    adapter: LambdaHandler = Mangum(app, lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi])
+    return adapter
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Load and warm up the model, then build the app; raises ModelLoadError (logged once) on failure."""
+    try:
+        model, report = load_model(settings, initialization_type())
+    except ModelLoadError as exc:
+        logger.error(f"INIT failed: {exc}")
+        raise
+    logger.info(
+        "model ready",
+        extra={
+            "model": model.info.name,
+            "version": model.info.version,
+            "threads": report.threads,
+            "session_ms": report.session_ms,
+            "warmup_ms": report.warmup_ms,
+            "initialization_type": report.initialization_type,
+        },
+    )
+    state = ModelState(model=model, report=report)
+    return Runtime(state=state, http=http_adapter(state, settings))

@@ -1,0 +1,175 @@
+"""GIVEN every file in events/ WHEN fed to the real entry point THEN the whole response is what AWS would
+return to the caller: status, content type and body, with predictions checked against onnxruntime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from testkit.events import event_files, load_event, request_body, response_json
+
+from handler import __version__
+from handler.dispatch import UnsupportedEventError
+from handler.local_gateway import LocalContext
+
+Check = Callable[[Any, dict[str, Any], ort.InferenceSession], None]
+EXPECTED_INPUT = "'input' with shape [batch, 1, 8, 8] and datatype FP32"
+
+
+def oracle(session: ort.InferenceSession, request: dict[str, Any]) -> dict[str, np.ndarray]:
+    """What onnxruntime alone says for the event's digits."""
+    if "instances" in request:
+        batch = np.asarray(request["instances"], dtype=np.float32).reshape(-1, 1, 8, 8)
+    else:
+        tensor = request["inputs"][0]
+        batch = np.asarray(tensor["data"], dtype=np.float32).reshape(tensor["shape"])
+    label, probabilities = session.run(["label", "probabilities"], {"input": batch})
+    return {"label": label, "probabilities": probabilities}
+
+
+def check_health(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
+    assert body["status"] == "ok"
+    assert body["ready"] is True
+    assert body["model"] == {"name": "digits-cnn", "version": "1", "task": "classification"}
+    assert body["init"]["initialization_type"] == "local"
+
+
+def check_server_metadata(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
+    assert body == {"name": "onnx-lambda", "version": __version__, "extensions": []}
+
+
+def check_model_metadata(body: Any, _: dict[str, Any], session: ort.InferenceSession) -> None:
+    assert body["name"] == "digits-cnn"
+    assert body["versions"] == ["1"]
+    assert body["platform"] == "onnxruntime_onnx"
+    assert [(t["name"], t["datatype"], t["shape"]) for t in body["inputs"]] == [("input", "FP32", [-1, 1, 8, 8])]
+    assert [(t["name"], t["datatype"], t["shape"]) for t in body["outputs"]] == [
+        ("label", "INT64", [-1]),
+        ("probabilities", "FP32", [-1, 10]),
+    ]
+    metadata = session.get_modelmeta().custom_metadata_map
+    assert body["parameters"]["class_labels"] == [str(digit) for digit in range(10)]
+    assert body["parameters"]["content_sha256"] == metadata["content_sha256"]
+    assert body["inputs"][0]["description"]
+
+
+def check_model_ready(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
+    assert body == {"name": "digits-cnn", "ready": True}
+
+
+def check_infer(body: Any, request: dict[str, Any], session: ort.InferenceSession) -> None:
+    expected = oracle(session, request)
+    wanted = [o["name"] for o in request.get("outputs", [])] or ["label", "probabilities"]
+    assert body["model_name"] == "digits-cnn"
+    assert body["model_version"] == "1"
+    assert body.get("id") == request.get("id")
+    assert [output["name"] for output in body["outputs"]] == wanted
+    for output in body["outputs"]:
+        array = expected[output["name"]]
+        assert output["shape"] == list(array.shape)
+        assert output["datatype"] == ("INT64" if output["name"] == "label" else "FP32")
+        np.testing.assert_allclose(output["data"], array.ravel(), rtol=1e-6)
+
+
+def check_predict(body: Any, request: dict[str, Any], session: ort.InferenceSession) -> None:
+    expected = oracle(session, request)
+    assert body["model_name"] == "digits-cnn"
+    predictions = body["predictions"]
+    assert [p["label"] for p in predictions] == [str(label) for label in expected["label"]]
+    for prediction, row in zip(predictions, expected["probabilities"], strict=True):
+        assert list(prediction["probabilities"]) == [str(digit) for digit in range(10)]
+        np.testing.assert_allclose(list(prediction["probabilities"].values()), row, rtol=1e-6)
+        assert prediction["score"] == max(prediction["probabilities"].values())
+
+
+def check_openapi(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
+    assert body["openapi"].startswith("3.")
+    assert {"/health", "/predict", "/v2/models/{model_name}/infer"} <= set(body["paths"])
+
+
+def error_is(fragment: str) -> Check:
+    def check(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
+        assert set(body) == {"error"}
+        assert fragment in body["error"], body["error"]
+
+    return check
+
+
+CASES: dict[str, tuple[int, Check]] = {
+    "health": (200, check_health),
+    "server-metadata": (200, check_server_metadata),
+    "model-metadata": (200, check_model_metadata),
+    "model-ready": (200, check_model_ready),
+    "infer": (200, check_infer),
+    "infer-nested": (200, check_infer),
+    "predict": (200, check_predict),
+    "predict-flat": (200, check_predict),
+    "predict-base64": (200, check_predict),
+    "openapi": (200, check_openapi),
+    "bad-json": (400, error_is("malformed JSON in the request body")),
+    "bad-shape": (400, error_is(f"input 'input' has shape [1, 64], which does not fit: expected {EXPECTED_INPUT}")),
+    "wrong-datatype": (400, error_is(f"input 'input' has datatype 'INT64': expected {EXPECTED_INPUT}")),
+    "unknown-input": (
+        400,
+        error_is(f"unknown input 'pixels'; missing input 'input': the model expects {EXPECTED_INPUT}"),
+    ),
+    "unknown-model": (404, error_is("model 'resnet50' is not served here; this endpoint serves 'digits-cnn'")),
+    "unknown-version": (404, error_is("model 'digits-cnn' has no version '7'; the served version is '1'")),
+    "strings-for-numbers": (400, error_is("instances: expected numbers for datatype FP32, got strings")),
+}
+HTTP_FILES = [path for path in event_files() if not path.name.startswith("unsupported.") and ".docs." not in path.name]
+
+
+@pytest.fixture(scope="module")
+def entry(default_model: Path) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    from handler.entrypoint import lambda_handler  # noqa: PLC0415 - importing it is INIT: it loads the model
+
+    return lambda_handler
+
+
+@pytest.fixture(scope="module")
+def session(default_model: Path) -> ort.InferenceSession:
+    return ort.InferenceSession(str(default_model), providers=["CPUExecutionProvider"])
+
+
+def content_type(response: dict[str, Any]) -> str:
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    multi = {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+    return str(headers.get("content-type") or multi.get("content-type"))
+
+
+def test_every_event_file_has_an_expected_response() -> None:
+    cases = {path.name.split(".")[1] for path in HTTP_FILES}
+    assert cases <= set(CASES), cases - set(CASES)
+    assert len(event_files()) >= 30
+
+
+@pytest.mark.parametrize("path", HTTP_FILES, ids=lambda path: path.name)
+def test_event_file_gets_the_full_expected_response(
+    entry: Callable[..., Any], session: ort.InferenceSession, path: Path
+) -> None:
+    event = load_event(path.name)
+    status, check = CASES[path.name.split(".")[1]]
+    response = entry(event, LocalContext())
+    assert response["statusCode"] == status, response
+    assert content_type(response) == "application/json"
+    assert response["isBase64Encoded"] is False
+    check(response_json(response), request_body(event) or {}, session)
+
+
+def test_rest_api_under_a_stage_serves_docs_that_load_the_staged_openapi(entry: Callable[..., Any]) -> None:
+    docs = entry(load_event("rest-v1-stage.docs"), LocalContext())
+    assert docs["statusCode"] == 200
+    assert content_type(docs).startswith("text/html")
+    assert "url: '/prod/openapi.json'" in docs["body"]
+    spec = response_json(entry(load_event("rest-v1-stage.openapi"), LocalContext()))
+    assert spec["servers"] == [{"url": "/prod"}]
+
+
+def test_an_unsupported_event_fails_the_invocation_naming_the_accepted_kinds(entry: Callable[..., Any]) -> None:
+    with pytest.raises(UnsupportedEventError, match=r"unrecognised event .*API Gateway HTTP API \(payload 2.0\)"):
+        entry(load_event("unsupported.cognito-trigger"), LocalContext())

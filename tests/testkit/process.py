@@ -1,0 +1,73 @@
+"""Run the entry point in a fresh interpreter, as Lambda's INIT does, and read what it printed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from typing import Any
+
+from testkit.paths import REPO
+
+# Prepended to a script: makes these top-level packages unimportable, as they are in the Lambda image.
+BLOCK_EXPORT_PACKAGES = textwrap.dedent(
+    """
+    import sys
+    BLOCKED = {"torch", "sklearn", "skl2onnx", "onnx", "model_export", "joblib"}
+    class _Blocker:
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ImportError(f"{name} is not in the Lambda image")
+            return None
+    sys.meta_path.insert(0, _Blocker())
+    """
+)
+
+INVOKE_EVENT = textwrap.dedent(
+    """
+    import json, sys
+    from handler.entrypoint import lambda_handler
+    from handler.local_gateway import LocalContext
+    event = json.load(open(sys.argv[1]))
+    response = lambda_handler(event, LocalContext())
+    print("RESPONSE " + json.dumps(response))
+    """
+)
+
+
+def run_python(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """python -c SCRIPT ARGS in the repository, with ``env`` added to a copy of this environment."""
+    merged = {**os.environ, **(env or {})}
+    for name in ("AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_FUNCTION_NAME"):
+        if env is None or name not in env:
+            merged.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        check=False,
+        cwd=REPO,
+        env=merged,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of ``text`` that is a JSON object (Powertools logs and EMF metrics)."""
+    found = []
+    for line in text.splitlines():
+        if line.startswith("{"):
+            try:
+                found.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return found
+
+
+def response_of(text: str) -> dict[str, Any]:
+    """The handler response the INVOKE_EVENT script printed."""
+    line = next(line for line in text.splitlines() if line.startswith("RESPONSE "))
+    response: dict[str, Any] = json.loads(line.removeprefix("RESPONSE "))
+    return response
