@@ -1,4 +1,4 @@
-"""The FastAPI application, composed in one place and wrapped in the error guard."""
+"""The FastAPI application, composed in one place, wrapped in the body limit and the error guard."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
 from handler.api.deps import ModelState
-from handler.api.errors import ErrorGuard, install_error_handlers
+from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
 
 DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
 
@@ -21,11 +21,10 @@ Every error is `{"error": "..."}` saying what is wrong, where, and what was expe
 
 def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
     """Build the ASGI app serving ``state``'s model; the result is what Mangum and tests call."""
-    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION, max_body_size=max_body_bytes)
+    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION)
     app.state.model_state = state
-    app.state.max_body_bytes = max_body_bytes
     install_error_handlers(app)
     app.include_router(routes_health.router)
     app.include_router(routes_predict.router)
     app.include_router(routes_v2.router)
-    return ErrorGuard(app)
+    return ErrorGuard(BodyLimit(app, max_body_bytes))

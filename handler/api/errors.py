@@ -1,4 +1,4 @@
-"""Exception handlers and an ASGI guard that keep the one JSON error shape for every failure.
+"""Exception handlers and ASGI wrappers that keep the one JSON error shape for every failure.
 
 FastAPI answers validation problems with its own shape and Starlette answers crashes in plain text;
 both are replaced here, and anything unexpected is logged with its stack trace and answered as JSON
@@ -53,9 +53,16 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.status, exc.message)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    status, message = describe_validation(exc.errors())
+    errors = exc.errors()
+    if any(tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes) for error in errors):
+        # FastAPI leaves a body undecoded unless it is declared JSON: say so instead of "got bytes".
+        declared = request.headers.get("content-type") or "none"
+        return error_response(
+            415, f"the request body must be JSON sent with content-type application/json; got {declared}"
+        )
+    status, message = describe_validation(errors)
     return error_response(status, message)
 
 
@@ -65,11 +72,6 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 400:  # FastAPI's own word for a body it cannot decode at all
         message = f"malformed JSON in the request body: {exc.detail} (send UTF-8 encoded JSON)"
-    elif exc.status_code == 413:
-        message = (
-            f"request body is over the limit of {request.app.state.max_body_bytes} bytes (MAX_BODY_BYTES; Lambda's "
-            "synchronous payload limit is 6 MB); send fewer instances per request or use the batch path"
-        )
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
     else:
@@ -115,3 +117,48 @@ class ErrorGuard:
             await error_response(500, "internal error while serving the request; it has been logged")(
                 scope, receive, send
             )
+
+
+class BodyLimit:
+    """Refuse bodies over MAX_BODY_BYTES with 413 before any parsing; Lambda delivers bodies whole.
+
+    Not FastAPI's ``max_body_size``: Starlette's limiter behind it answers a declared Content-Length
+    over the limit with a text/plain "Content Too Large" that no exception handler can reshape, which
+    would break the one JSON error shape.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(int(declared), scope, receive, send)
+            return
+        messages: list[Message] = []
+        size = 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._refuse(size, scope, receive, send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, size: int, scope: Scope, receive: Receive, send: Send) -> None:
+        message = (
+            f"request body of {size} bytes is over the limit of {self.max_bytes} bytes (MAX_BODY_BYTES; "
+            "Lambda's synchronous payload limit is 6 MB); send fewer instances per request or use the batch path"
+        )
+        await error_response(413, message)(scope, receive, send)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from testkit.events import response_json
 from testkit.paths import EVENTS
 from testkit.process import BLOCK_EXPORT_PACKAGES, INVOKE_EVENT, json_lines, response_of, run_python

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 import pytest
-from testkit.events import event_files, load_event, request_body, response_json
 
 from handler import __version__
 from handler.dispatch import UnsupportedEventError
 from handler.local_gateway import LocalContext
+from testkit.events import event_files, load_event, request_body, response_json
 
 Check = Callable[[Any, dict[str, Any], ort.InferenceSession], None]
 EXPECTED_INPUT = "'input' with shape [batch, 1, 8, 8] and datatype FP32"

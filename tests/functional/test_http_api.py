@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from unit.test_codec import SAMPLES
+
 from testkit import onnx_models
 from testkit.invoke import Call, caller, runtime_for, unready_adapter
-from unit.test_codec import SAMPLES
 
 
 @pytest.fixture(scope="module")

@@ -61,7 +61,7 @@ class LocalServer:
 
 @contextmanager
 def local_server(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[LocalServer]:
-    """Start `python -m handler.local_gateway --port 0 ARGS`, wait for its URL and /health, stop it after."""
+    """Start `python -m handler.local_gateway --port 0 ARGS`, wait until it listens (after INIT), stop it after."""
     command = [sys.executable, "-m", "handler.local_gateway", "--host", "127.0.0.1", "--port", "0", *args]
     process = subprocess.Popen(
         command,
@@ -71,11 +71,12 @@ def local_server(*args: str, env: dict[str, str] | None = None, timeout: float =
         stderr=subprocess.STDOUT,
         text=True,
     )
+    output: list[str] = []
+    drain = threading.Thread(target=_drain, args=(process, output), daemon=True)
     try:
-        output: list[str] = []
         url = _await_url(process, timeout, output)
         # Keep reading what it prints, so a full pipe never blocks the server.
-        threading.Thread(target=_drain, args=(process, output), daemon=True).start()
+        drain.start()
         yield LocalServer(url, process, output)
     finally:
         process.send_signal(signal.SIGINT)
@@ -84,6 +85,10 @@ def local_server(*args: str, env: dict[str, str] | None = None, timeout: float =
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if drain.is_alive():
+            drain.join(timeout=5)
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 def _drain(process: subprocess.Popen[str], output: list[str]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from testkit.events import event_files, load_event
 
 from handler.dispatch import (
     HTTP_SOURCES,
@@ -14,6 +13,7 @@ from handler.dispatch import (
     UnsupportedEventError,
     identify,
 )
+from testkit.events import event_files, load_event
 
 KINDS = {
     "http-api-v2": HttpApiEvent,
