@@ -106,5 +106,5 @@ def test_under_a_stage_the_docs_page_points_at_the_staged_openapi(default_model:
 
 def test_the_server_stops_on_interrupt(default_model: Path) -> None:
     with local_server() as running:
-        process = running.process
+        process = running.gateway.process
     assert process.returncode is not None

@@ -1,15 +1,8 @@
-"""The real local gateway in a subprocess on a free loopback port: started, awaited, stopped."""
+"""HTTP calls to the real local gateway, started by handler.gateway_process on a free loopback port."""
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,9 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from testkit.paths import REPO
-
-READY_LINE = re.compile(r"listening on (http://[\d.]+:\d+\S*)")
+from handler.gateway_process import GatewayProcess, spawn_gateway
 
 
 @dataclass(frozen=True)
@@ -37,11 +28,19 @@ class Reply:
 
 @dataclass(frozen=True)
 class LocalServer:
-    """A running gateway, its base URL (with the stage path, if any) and everything it has printed."""
+    """A running gateway with request helpers."""
 
-    url: str
-    process: subprocess.Popen[str]
-    output: list[str]
+    gateway: GatewayProcess
+
+    @property
+    def url(self) -> str:
+        """Base URL, with the stage path if any."""
+        return self.gateway.url
+
+    @property
+    def output(self) -> list[str]:
+        """Everything the server has printed."""
+        return self.gateway.output
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
@@ -60,52 +59,7 @@ class LocalServer:
 
 
 @contextmanager
-def local_server(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[LocalServer]:
-    """Start `python -m handler.local_gateway --port 0 ARGS`, wait until it listens (after INIT), stop it after."""
-    command = [sys.executable, "-m", "handler.local_gateway", "--host", "127.0.0.1", "--port", "0", *args]
-    process = subprocess.Popen(
-        command,
-        cwd=REPO,
-        env={**os.environ, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    drain = threading.Thread(target=_drain, args=(process, output), daemon=True)
-    try:
-        url = _await_url(process, timeout, output)
-        # Keep reading what it prints, so a full pipe never blocks the server.
-        drain.start()
-        yield LocalServer(url, process, output)
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if drain.is_alive():
-            drain.join(timeout=5)
-        assert process.stdout is not None
-        process.stdout.close()
-
-
-def _drain(process: subprocess.Popen[str], output: list[str]) -> None:
-    assert process.stdout is not None
-    for line in process.stdout:
-        output.append(line)
-
-
-def _await_url(process: subprocess.Popen[str], timeout: float, seen: list[str]) -> str:
-    deadline = time.monotonic() + timeout
-    assert process.stdout is not None
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            raise RuntimeError(f"local gateway exited with {process.returncode}:\n{''.join(seen)}")
-        seen.append(line)
-        match = READY_LINE.search(line)
-        if match:
-            return match.group(1)
-    raise RuntimeError(f"local gateway did not start within {timeout}s:\n{''.join(seen)}")
+def local_server(*args: str, env: dict[str, str] | None = None) -> Iterator[LocalServer]:
+    """The gateway with ARGS and extra environment, stopped when the block ends."""
+    with spawn_gateway(*args, env=env) as gateway:
+        yield LocalServer(gateway)
