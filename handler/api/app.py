@@ -21,7 +21,8 @@ Every error is `{"error": "..."}` saying what is wrong, where, and what was expe
 
 def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
     """Build the ASGI app serving ``state``'s model; the result is what Mangum and tests call."""
-    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION)
+    # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
+    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION, strict_content_type=False)
     app.state.model_state = state
     install_error_handlers(app)
     app.include_router(routes_health.router)

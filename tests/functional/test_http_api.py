@@ -138,6 +138,12 @@ def test_bytes_that_are_not_json_are_400(scaler: Call) -> None:
     assert body["error"].startswith("malformed JSON in the request body")
 
 
+def test_a_json_body_without_content_type_is_read_as_json_as_tritons_client_sends_it(scaler: Call) -> None:
+    status, body = scaler("POST", "/predict", {"instances": [[1, 2, 3]]}, content_type="")
+    assert status == 200
+    assert body["predictions"] == [{"outputs": {"output": [2.0, 4.0, 6.0]}}]
+
+
 def test_multi_input_models_take_instances_as_objects(tmp_path: Path) -> None:
     call = caller(runtime_for(onnx_models.two_inputs(tmp_path / "two.onnx")).http)
     status, body = call("POST", "/predict", {"instances": [{"a": [1, 2], "b": [10, 20]}]})

@@ -27,11 +27,13 @@ def unready_adapter() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
 
 
 def caller(adapter: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Call:
-    """call(method, path, body=None, raw=None) -> (status, JSON body), via an HTTP API v2 event."""
+    """call(method, path, body=None, raw=None, content_type=...) -> (status, JSON body), via an HTTP API v2 event."""
 
-    def call(method: str, path: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+    def call(
+        method: str, path: str, body: Any = None, raw: bytes | None = None, content_type: str = "application/json"
+    ) -> tuple[int, Any]:
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else b"")
-        headers = {"content-type": "application/json", "host": "test"}
+        headers = {"host": "test", **({"content-type": content_type} if content_type else {})}
         event = http_api_event(method, target=path, headers=headers, body=data, stage="$default", source_ip="1.1.1.1")
         response = adapter(event, LocalContext())
         return response["statusCode"], response_json(response)
