@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 # The default model: trained on scikit-learn's bundled digits, exported with a parity check.
-$(DEFAULT_MODEL): $(STAMP) $(wildcard model_export/*.py)
+$(DEFAULT_MODEL): $(STAMP) $(filter-out model_export/demo.py,$(wildcard model_export/*.py))
 	$(BIN)/python -m model_export digits --out-dir models
 
 model: $(DEFAULT_MODEL)
