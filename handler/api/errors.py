@@ -36,6 +36,8 @@ def _location(loc: Sequence[Any]) -> str:
 def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
     """Status and message for pydantic's errors: malformed JSON is 400, a wrong structure 422."""
     for error in errors:
+        if error.get("type") == "missing" and tuple(error.get("loc", ())) == ("body",):
+            return 400, "the request body is empty: expected a JSON object (see /docs for each route's schema)"
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
             return 400, f"malformed JSON in the request body: {ctx.get('error', 'cannot be parsed')}"
@@ -71,7 +73,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 400:  # FastAPI's own word for a body it cannot decode at all
-        message = f"malformed JSON in the request body: {exc.detail} (send UTF-8 encoded JSON)"
+        message = "malformed JSON in the request body: it cannot be parsed (not UTF-8, or nested too deeply)"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
     else:

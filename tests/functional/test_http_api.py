@@ -144,6 +144,20 @@ def test_a_json_body_without_content_type_is_read_as_json_as_tritons_client_send
     assert body["predictions"] == [{"outputs": {"output": [2.0, 4.0, 6.0]}}]
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "the request body is empty: expected a JSON object"),
+        (b"[" * 2000, "malformed JSON in the request body: it cannot be parsed (not UTF-8, or nested too deeply)"),
+        (b'{"instances": [[1, 2, 3]', "malformed JSON in the request body: Expecting"),
+    ],
+)
+def test_empty_truncated_and_absurdly_nested_bodies_are_400(scaler: Call, raw: bytes, message: str) -> None:
+    status, body = scaler("POST", "/predict", raw=raw)
+    assert status == 400
+    assert body["error"].startswith(message)
+
+
 def test_multi_input_models_take_instances_as_objects(tmp_path: Path) -> None:
     call = caller(runtime_for(onnx_models.two_inputs(tmp_path / "two.onnx")).http)
     status, body = call("POST", "/predict", {"instances": [{"a": [1, 2], "b": [10, 20]}]})
