@@ -1,10 +1,11 @@
-"""Offline export tooling: scikit-learn and PyTorch models to parity-checked, self-describing ONNX.
+"""The offline half of onnx-lambda: scikit-learn and PyTorch models to parity-checked, self-describing ONNX.
 
-Heavy packages (torch, scikit-learn, skl2onnx, onnx) are imported only by the functions that use them.
+Importing this package is cheap: torch, scikit-learn, skl2onnx, onnx and onnxruntime are imported by
+the functions that need them, and a missing one raises MissingDependencyError with the pip command.
 """
 
-from model_export.artifact import ExportReport
 from model_export.errors import (
+    DataFileError,
     ExportError,
     MissingDependencyError,
     NotAModelError,
@@ -12,24 +13,30 @@ from model_export.errors import (
     ShapeMismatchError,
     UnsupportedModelError,
 )
-from model_export.inspect_model import ModelDescription, inspect_model, render_text
-from model_export.parity import ParityReport, Tolerance
+from model_export.inspect_model import ModelDescription, TensorInfo, inspect_model, render_text
+from model_export.metadata import EXPORTER_VERSION as __version__
+from model_export.parity import ParityResult, Tolerance
+from model_export.report import ExportReport, render_report
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
 
 __all__ = [
+    "DataFileError",
     "ExportError",
     "ExportReport",
     "MissingDependencyError",
     "ModelDescription",
     "NotAModelError",
     "ParityError",
-    "ParityReport",
+    "ParityResult",
     "ShapeMismatchError",
+    "TensorInfo",
     "Tolerance",
     "UnsupportedModelError",
+    "__version__",
     "export_sklearn",
     "export_torch",
     "inspect_model",
+    "render_report",
     "render_text",
 ]

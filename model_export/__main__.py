@@ -1,7 +1,5 @@
-"""`python -m model_export`."""
-
-import sys
+"""``python -m model_export``: see ``model_export.cli``."""
 
 from model_export.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

@@ -1,119 +1,139 @@
-"""`python -m model_export`: export scikit-learn and PyTorch models to checked, self-describing ONNX."""
+"""``python -m model_export``: export scikit-learn and PyTorch models to parity-checked, self-describing ONNX.
+
+Only argparse lives here; each subcommand's work is in ``model_export.commands``. The heavy packages
+are imported by the exporters and loaders a command uses, so ``--help`` and ``inspect`` need neither
+torch nor scikit-learn.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from dataclasses import asdict
-from pathlib import Path
+from typing import Any
 
-from model_export.artifact import ExportReport
+from model_export import commands
 from model_export.errors import ExportError
-from model_export.parity import Tolerance
 
 EPILOG = """exit codes:
-  0  written (or inspected)
+  0  done
   1  unexpected failure (a bug: please report it)
-  2  bad command line
-  3  bad input: not a model, unsupported model, a shape that does not fit, a missing dependency
-  4  parity check failed: the ONNX model disagrees with the source model; nothing was written
+  2  usage error (bad command line)
+  3  input error: not a model, unsupported model, shape mismatch, missing dependency, unreadable data file
+  4  parity check failed: the ONNX graph disagrees with the source model; nothing was written
 """
 
 
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape: expected integers like 1,3,32,32") from None
+    if any(size < 1 for size in shape):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape: every dimension must be >= 1")
+    return shape
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a JSON object of keyword arguments")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
-    parser.add_argument("--labels", help="class labels, comma separated, in class order")
-    parser.add_argument("--labels-file", type=Path, help="class labels, one per line")
-    parser.add_argument("--name", help="model name served at /v2/models/{name} (default: the output file's stem)")
-    parser.add_argument("--version", default="1", help="model version (default 1)")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.onnx", help="the ONNX file to write")
+    labels = parser.add_mutually_exclusive_group()
+    labels.add_argument("--labels", help="class labels in class order, comma separated: a,b,c")
+    labels.add_argument("--labels-file", metavar="FILE", help="class labels in class order, one per line")
+    parser.add_argument("--name", help="model name (default: the output file's stem)")
+    parser.add_argument("--version", default="1", help="model version (default: %(default)s)")
     parser.add_argument("--description", help="free text stored in the metadata")
-    parser.add_argument("--sample", type=Path, help="inputs for the parity check (.npy, or .csv with optional header)")
-    parser.add_argument("--atol", type=float, default=Tolerance.atol, help="absolute tolerance (default %(default)s)")
-    parser.add_argument("--rtol", type=float, default=Tolerance.rtol, help="relative tolerance (default %(default)s)")
+    parser.add_argument("--atol", type=float, default=1e-4, help="parity absolute tolerance (default: %(default)s)")
+    parser.add_argument("--rtol", type=float, default=1e-3, help="parity relative tolerance (default: %(default)s)")
     parser.add_argument(
-        "--min-agreement",
-        type=float,
-        default=Tolerance.min_class_agreement,
-        help="least share of rows whose predicted class must agree (default %(default)s)",
+        "--min-agreement", type=float, default=0.99, help="least share of agreeing classes (default: %(default)s)"
     )
+    parser.add_argument("--opset", type=int, default=18, help="ONNX opset (default: %(default)s)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line, one subcommand per job."""
-    parser = argparse.ArgumentParser(
-        prog="python -m model_export",
-        description=__doc__,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def _subparser(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name, help=help_text, description=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = parser.add_subparsers(dest="command", required=True)
-    sklearn = commands.add_parser(
-        "sklearn",
-        help="export a scikit-learn estimator or pipeline (joblib/pickle file)",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sklearn.add_argument("model_file", type=Path)
-    sklearn.add_argument("--n-features", type=int, help="feature count, when the model does not record it")
-    _common(sklearn)
-    torch = commands.add_parser(
-        "torch", help="export a PyTorch module", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    source = torch.add_mutually_exclusive_group(required=True)
-    source.add_argument("--module", help="package.module:ClassName of an nn.Module (with --state-dict)")
-    source.add_argument("--torchscript", type=Path, help="a TorchScript file (torch.jit.save)")
-    source.add_argument("--exported", type=Path, help="a torch.export program (.pt2, torch.export.save)")
-    torch.add_argument("--state-dict", type=Path, help="weights for --module (torch.save(model.state_dict()))")
-    torch.add_argument("--init-kwargs", help="JSON object of keyword arguments for the class")
-    torch.add_argument("--input-shape", help="example input shape with a batch first, e.g. 1,3,32,32")
-    torch.add_argument("--task", choices=["classification", "regression"], default="classification")
-    torch.add_argument(
+    return parser
+
+
+def _sklearn_parser(commands: Any) -> None:
+    parser = _subparser(commands, "sklearn", "export a fitted scikit-learn estimator or pipeline (joblib or pickle)")
+    parser.add_argument("model_file", metavar="MODEL_FILE", help="joblib or pickle file (trusted files only)")
+    data = parser.add_mutually_exclusive_group()
+    data.add_argument("--n-features", type=int, help="feature count (default: the model's n_features_in_)")
+    data.add_argument("--sample", metavar="FILE", help="parity inputs, .npy or .csv [rows, n_features]")
+    _common(parser)
+
+
+def _torch_parser(commands: Any) -> None:
+    parser = _subparser(commands, "torch", "export a PyTorch module: class + state_dict, TorchScript or torch.export")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--module", metavar="PKG.MOD:CLASS", help="an nn.Module class, importable from here")
+    source.add_argument("--torchscript", metavar="FILE", help="a TorchScript file (torch.jit.save)")
+    source.add_argument("--exported", metavar="FILE", help="a torch.export program (.pt2, torch.export.save)")
+    parser.add_argument("--state-dict", metavar="FILE", help="weights for --module: torch.save(model.state_dict())")
+    parser.add_argument("--init-kwargs", type=_json_object, metavar="JSON", help="keyword arguments for --module")
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument("--input-shape", type=_shape, metavar="1,1,8,8", help="example input shape, batch first")
+    data.add_argument("--sample", metavar="FILE", help="parity inputs, .npy (any shape) or .csv, batch first")
+    parser.add_argument("--task", choices=["classification", "regression"], default="classification")
+    parser.add_argument(
         "--outputs",
         choices=["logits", "probabilities"],
         default="logits",
-        help="what a classifier module returns (default logits: softmax is added)",
+        help="what a classifier returns: logits (softmax is added) or probabilities (default: %(default)s)",
     )
-    torch.add_argument("--opset", type=int, default=17, help="ONNX opset (default %(default)s)")
-    _common(torch)
-    inspect = commands.add_parser("inspect", help="print the signature and metadata of any ONNX file")
-    inspect.add_argument("model_file", type=Path)
-    inspect.add_argument("--json", action="store_true", help="machine-readable output")
-    digits = commands.add_parser("digits", help="train and export the built-in default models (sklearn digits)")
-    digits.add_argument("--out-dir", type=Path, default=Path("models"))
-    digits.add_argument("--seed", type=int, default=0)
+    _common(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: sklearn, torch, inspect and digits subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m model_export",
+        description="Export scikit-learn and PyTorch models to parity-checked, self-describing ONNX.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sklearn,torch,inspect,digits}")
+    _sklearn_parser(commands)
+    _torch_parser(commands)
+    inspect = _subparser(commands, "inspect", "print the signature and metadata of any ONNX file")
+    inspect.add_argument("model_file", metavar="MODEL.onnx")
+    inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
+    digits = _subparser(commands, "digits", "train and export the default digits models (scikit-learn and PyTorch)")
+    digits.add_argument("--out-dir", required=True, metavar="DIR", help="where to write the models and test set")
+    digits.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; errors are one line on stderr and an exit code, never a traceback."""
-    args = build_parser().parse_args(argv)
+    """Run one subcommand; errors are one ``error:`` line on stderr and an exit code, never a traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "torch" and (args.module is None) != (args.state_dict is None):
+        parser.error("--module and --state-dict go together")
+    if args.command == "torch" and args.init_kwargs is not None and args.module is None:
+        parser.error("--init-kwargs only applies to --module")
     try:
-        return _run(args)
+        return commands.run(args)
     except ExportError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except Exception as exc:  # the last line of defence: one line, exit 1
-        print(f"error: unexpected {type(exc).__name__}: {exc}", file=sys.stderr)
+    except Exception as exc:  # the last line of defence: still one line
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
         return 1
 
 
-def _run(args: argparse.Namespace) -> int:
-    from model_export import commands  # noqa: PLC0415 - keeps `--help` free of numpy/onnxruntime imports
-
-    if args.command == "inspect":
-        return commands.inspect(args.model_file, as_json=args.json)
-    if args.command == "digits":
-        return commands.digits(args.out_dir, args.seed)
-    report = commands.sklearn(args) if args.command == "sklearn" else commands.torch(args)
-    print(summary(report))
-    return 0
-
-
-def summary(report: ExportReport) -> str:
-    """One paragraph about a written model."""
-    parity = json.dumps(asdict(report.parity))
-    return (
-        f"wrote {report.path} ({report.size_bytes:,} bytes): {report.model_name} v{report.model_version}, "
-        f"{report.task}\nparity: {parity}\nsha256 of graph: {report.content_sha256}"
-    )
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,93 +1,108 @@
-"""What each subcommand does, from parsed arguments to a written or described model."""
+"""What each ``python -m model_export`` subcommand does, from parsed arguments to printed output.
+
+Imported by ``model_export.cli`` only when a command runs; the heavy packages are imported further
+down, by the exporters and loaders that need them.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from model_export import loading
-from model_export.artifact import ExportReport
-from model_export.digits import build_default_models
-from model_export.errors import ShapeMismatchError
+from model_export.deps import require
+from model_export.digits import build_default_models, render_table
 from model_export.inspect_model import inspect_model, render_text
-from model_export.parity import Tolerance
+from model_export.report import ExportReport, render_report
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
 
-
-def _tolerance(args: argparse.Namespace) -> Tolerance:
-    return Tolerance(atol=args.atol, rtol=args.rtol, min_class_agreement=args.min_agreement)
-
-
-def sklearn(args: argparse.Namespace) -> ExportReport:
-    """`sklearn MODEL_FILE -o OUT`."""
-    model = loading.load_sklearn(args.model_file)
-    return export_sklearn(
-        model,
-        args.output,
-        n_features=args.n_features,
-        sample=loading.load_sample(args.sample) if args.sample else None,
-        class_labels=loading.parse_labels(args.labels, args.labels_file),
-        model_name=args.name,
-        model_version=args.version,
-        description=args.description,
-        tolerance=_tolerance(args),
-    )
+if TYPE_CHECKING:
+    import torch
 
 
-def _input_shape(text: str | None) -> tuple[int, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
-    except ValueError:
-        raise ShapeMismatchError(f"--input-shape {text!r}: expected integers such as 1,3,32,32") from None
+class _Options(TypedDict):
+    class_labels: list[str] | None
+    model_name: str | None
+    model_version: str
+    description: str | None
+    atol: float
+    rtol: float
+    min_class_agreement: float
+    opset: int
 
 
-def torch(args: argparse.Namespace) -> ExportReport:
-    """`torch (--module M:C --state-dict F | --torchscript F | --exported F) -o OUT`."""
+def _options(args: argparse.Namespace) -> _Options:
+    """The keyword arguments both exporters share, from the common options."""
+    return {
+        "class_labels": loading.parse_labels(args.labels, Path(args.labels_file) if args.labels_file else None),
+        "model_name": args.name,
+        "model_version": args.version,
+        "description": args.description,
+        "atol": args.atol,
+        "rtol": args.rtol,
+        "min_class_agreement": args.min_agreement,
+        "opset": args.opset,
+    }
+
+
+def export_sklearn_command(args: argparse.Namespace) -> ExportReport:
+    """``sklearn MODEL_FILE -o OUT.onnx [...]``: load, export, report; raises ExportError."""
+    model = loading.load_sklearn(Path(args.model_file))
+    sample = loading.load_sample(Path(args.sample)) if args.sample else None
+    return export_sklearn(model, Path(args.output), n_features=args.n_features, sample=sample, **_options(args))
+
+
+def _torch_module(args: argparse.Namespace) -> torch.nn.Module:
+    require("torch")
+    from model_export import torch_loading  # noqa: PLC0415 - imports torch, so only for the torch command
+
     if args.module:
-        if args.state_dict is None:
-            raise ShapeMismatchError("--module needs --state-dict with the trained weights")
-        module = loading.load_torch_class(args.module, args.state_dict, loading.parse_kwargs(args.init_kwargs))
-    elif args.torchscript:
-        module = loading.load_torchscript(args.torchscript)
-    else:
-        module = loading.load_exported_program(args.exported)
+        return torch_loading.load_torch_class(args.module, Path(args.state_dict), args.init_kwargs)
+    if args.torchscript:
+        return torch_loading.load_torchscript(Path(args.torchscript))
+    return torch_loading.load_exported(Path(args.exported))
+
+
+def export_torch_command(args: argparse.Namespace) -> ExportReport:
+    """``torch (--module M:C --state-dict F | --torchscript F | --exported F) -o OUT [...]``; raises ExportError."""
+    module = _torch_module(args)
+    sample = loading.load_sample(Path(args.sample)) if args.sample else None
     return export_torch(
         module,
-        args.output,
-        example_input=loading.load_sample(args.sample) if args.sample else None,
-        input_shape=_input_shape(args.input_shape),
+        Path(args.output),
+        input_shape=args.input_shape,
+        sample=sample,
         task=args.task,
         outputs_kind=args.outputs,
-        class_labels=loading.parse_labels(args.labels, args.labels_file),
-        model_name=args.name,
-        model_version=args.version,
-        description=args.description,
-        tolerance=_tolerance(args),
-        opset=args.opset,
+        **_options(args),
     )
 
 
-def inspect(path: Path, *, as_json: bool) -> int:
-    """`inspect MODEL [--json]`."""
-    description = inspect_model(path)
-    print(json.dumps(asdict(description), indent=2) if as_json else render_text(description))
-    return 0
+def inspect_command(args: argparse.Namespace) -> None:
+    """``inspect MODEL.onnx [--json]``; raises NotAModelError for a file onnxruntime cannot open."""
+    description = inspect_model(Path(args.model_file))
+    print(json.dumps(description.to_dict(), indent=2) if args.json else render_text(description))
 
 
-def digits(out_dir: Path, seed: int) -> int:
-    """`digits --out-dir DIR`: both default models, with a summary table."""
-    results = build_default_models(out_dir, seed)
-    print(f"\n{'model':<16}{'accuracy':>9}{'parity max |diff|':>19}{'agreement':>11}{'size':>10}  path")
-    for report, accuracy in results:
-        agreement = report.parity.class_agreement
-        print(
-            f"{report.model_name:<16}{accuracy:>9.4f}{report.parity.max_abs_diff:>19.2e}"
-            f"{agreement if agreement is not None else float('nan'):>11.4f}{report.size_bytes:>10,}  {report.path}"
-        )
-    print("the demo and `make serve` serve digits-cnn.onnx")
+def digits_command(args: argparse.Namespace) -> None:
+    """``digits --out-dir DIR [--seed N]``: train, export, and print the summary table; raises ExportError."""
+    results = build_default_models(Path(args.out_dir), args.seed)
+    print()
+    print(render_table(results))
+    print(f"held-out test set: {Path(args.out_dir) / 'digits-test.npz'}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch one parsed command line; returns the exit code (0) or raises ExportError."""
+    if args.command == "inspect":
+        inspect_command(args)
+    elif args.command == "digits":
+        digits_command(args)
+    elif args.command == "sklearn":
+        print(render_report(export_sklearn_command(args)))
+    else:
+        print(render_report(export_torch_command(args)))
     return 0

@@ -1,8 +1,8 @@
-"""The built-in default model: scikit-learn's bundled digits (no download), two ways.
+"""The built-in default models: scikit-learn's bundled digits (no download), trained two ways.
 
-Trains a scikit-learn pipeline and a small PyTorch CNN on the same split, prints held-out accuracy,
-and exports both with parity checked on the held-out set. The demo serves the CNN
-(``digits-cnn.onnx``); ``digits-test.npz`` keeps the held-out images and labels for it.
+Trains a scikit-learn pipeline and a small PyTorch CNN on the same stratified split, reports held-out
+accuracy, and exports both with the parity check run on the held-out images. ``digits-test.npz`` keeps
+those images (X float32 [n, 1, 8, 8], pixels 0-16) and labels (y int64) for the demo to send.
 """
 
 from __future__ import annotations
@@ -15,18 +15,19 @@ from typing import Any
 
 import numpy as np
 
-from model_export.artifact import ExportReport, write_atomically
 from model_export.deps import require
+from model_export.report import ExportReport, human_size
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
+from model_export.writer import write_atomic
 
 LABELS = [str(digit) for digit in range(10)]
-EPOCHS = 40
+DESCRIPTION = "{kind} trained on scikit-learn's bundled 8x8 digits (1797 images, 80/20 stratified split, seed {seed})"
 
 
 @dataclass(frozen=True)
 class Split:
-    """Train and held-out test data: images [n, 1, 8, 8] float32 with pixels 0-16, labels int64."""
+    """Train and held-out images [n, 1, 8, 8] float32 (pixels 0-16) and labels int64."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -34,105 +35,110 @@ class Split:
     y_test: np.ndarray
 
 
+@dataclass(frozen=True)
+class DigitsResult:
+    """One trained and exported default model."""
+
+    report: ExportReport
+    accuracy: float
+    seconds: float
+
+
 def load_split(seed: int) -> Split:
-    """The bundled digits, split 80/20, stratified."""
-    datasets, selection = require("sklearn.datasets"), require("sklearn.model_selection")
-    bunch = datasets.load_digits()
-    images = bunch.images.astype(np.float32)[:, None, :, :]
-    x_tr, x_te, y_tr, y_te = selection.train_test_split(
-        images, bunch.target.astype(np.int64), test_size=0.2, random_state=seed, stratify=bunch.target
+    """The bundled digits split 80/20, stratified by class; raises MissingDependencyError without sklearn."""
+    digits = require("sklearn.datasets").load_digits()
+    train_test_split = require("sklearn.model_selection").train_test_split
+    images = digits.images.astype(np.float32)[:, None, :, :]
+    labels = digits.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=0.2, random_state=seed, stratify=labels
     )
-    return Split(x_tr, y_tr, x_te, y_te)
+    return Split(x_train, y_train, x_test, y_test)
+
+
+def _flat(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1)
 
 
 def train_sklearn(split: Split) -> tuple[Any, float]:
-    """StandardScaler + LogisticRegression on flattened pixels; returns the model and test accuracy."""
-    pipeline, preprocessing, linear = (
-        require("sklearn.pipeline"),
-        require("sklearn.preprocessing"),
-        require("sklearn.linear_model"),
-    )
-    model = pipeline.make_pipeline(preprocessing.StandardScaler(), linear.LogisticRegression(max_iter=2000))
-    model.fit(split.x_train.reshape(len(split.x_train), -1), split.y_train)
-    accuracy = float(model.score(split.x_test.reshape(len(split.x_test), -1), split.y_test))
-    return model, accuracy
+    """StandardScaler then LogisticRegression on the 64 pixels; returns the model and held-out accuracy."""
+    pipeline, preprocessing = require("sklearn.pipeline"), require("sklearn.preprocessing")
+    logistic = require("sklearn.linear_model").LogisticRegression(max_iter=2000)
+    model = pipeline.Pipeline([("scale", preprocessing.StandardScaler()), ("classify", logistic)])
+    model.fit(_flat(split.x_train), split.y_train)
+    return model, float(model.score(_flat(split.x_test), split.y_test))
 
 
-def build_cnn() -> Any:
-    """A small CNN for 8x8 digits that takes raw 0-16 pixels (it scales them itself)."""
-    nn = require("torch.nn")
-
-    class DigitsCNN(nn.Module):  # type: ignore[misc, name-defined]
-        """Two 3x3 convolutions, a 2x2 pool and two dense layers: about 40k parameters."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.layers = nn.Sequential(
-                nn.Conv2d(1, 16, 3, padding=1),
-                nn.ReLU(),
-                nn.Conv2d(16, 32, 3, padding=1),
-                nn.ReLU(),
-                nn.MaxPool2d(2),
-                nn.Flatten(),
-                nn.Linear(32 * 4 * 4, 64),
-                nn.ReLU(),
-                nn.Linear(64, 10),
-            )
-
-        def forward(self, x: Any) -> Any:
-            return self.layers(x / 16.0)
-
-    return DigitsCNN()
-
-
-def train_cnn(split: Split, seed: int) -> tuple[Any, float]:
-    """Adam, mini-batches of 64, a fixed number of epochs, seeded; returns the model and test accuracy."""
-    torch = require("torch")
-    torch.manual_seed(seed)
-    model = build_cnn()
-    optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
-    x, y = torch.from_numpy(split.x_train), torch.from_numpy(split.y_train)
-    generator = torch.Generator().manual_seed(seed)
-    model.train()
-    for _ in range(EPOCHS):
-        for index in torch.randperm(len(x), generator=generator).split(64):
-            optimiser.zero_grad()
-            torch.nn.functional.cross_entropy(model(x[index]), y[index]).backward()
-            optimiser.step()
-    model.eval()
-    with torch.no_grad():
-        predicted = model(torch.from_numpy(split.x_test)).argmax(dim=1).numpy()
-    return model, float(np.mean(predicted == split.y_test))
-
-
-def build_default_models(out_dir: Path, seed: int = 0) -> list[tuple[ExportReport, float]]:
-    """Train, export and write both models and the held-out set; returns (report, accuracy) per model."""
+def export_digits_sklearn(split: Split, out_dir: Path, seed: int) -> DigitsResult:
+    """Train and export digits-sklearn.onnx (input float32 [batch, 64]); raises ExportError."""
     started = time.perf_counter()
-    split = load_split(seed)
-    sk_model, sk_accuracy = train_sklearn(split)
-    cnn, cnn_accuracy = train_cnn(split, seed)
-    flat_test = split.x_test.reshape(len(split.x_test), -1)
-    sk_report = export_sklearn(
-        sk_model,
+    model, accuracy = train_sklearn(split)
+    print(f"digits-sklearn: StandardScaler + LogisticRegression, held-out accuracy {accuracy:.4f}", flush=True)
+    report = export_sklearn(
+        model,
         out_dir / "digits-sklearn.onnx",
-        sample=flat_test,
+        sample=_flat(split.x_test),
         class_labels=LABELS,
         model_name="digits-sklearn",
-        description="StandardScaler + LogisticRegression on scikit-learn's digits (8x8 images flattened to 64 "
-        "pixels, values 0-16)",
-        test_accuracy=sk_accuracy,
+        description=DESCRIPTION.format(kind="StandardScaler + LogisticRegression", seed=seed),
+        input_description="float32 [batch, 64]: 8x8 digit image flattened row by row, pixel values 0-16",
+        test_accuracy=accuracy,
     )
-    cnn_report = export_torch(
-        cnn,
+    return DigitsResult(report, accuracy, time.perf_counter() - started)
+
+
+def export_digits_cnn(split: Split, out_dir: Path, seed: int) -> DigitsResult:
+    """Train and export digits-cnn.onnx (input float32 [batch, 1, 8, 8]); raises ExportError."""
+    require("torch")
+    from model_export import digits_torch  # noqa: PLC0415 - imports torch, so only when the CNN is trained
+
+    started = time.perf_counter()
+    model = digits_torch.train_cnn(split.x_train, split.y_train, seed)
+    score = digits_torch.accuracy(model, split.x_test, split.y_test)
+    print(f"digits-cnn: small CNN, {digits_torch.EPOCHS} epochs of Adam, held-out accuracy {score:.4f}", flush=True)
+    report = export_torch(
+        model,
         out_dir / "digits-cnn.onnx",
-        example_input=split.x_test,
+        sample=split.x_test,
+        task="classification",
+        outputs_kind="logits",
         class_labels=LABELS,
         model_name="digits-cnn",
-        description="Small CNN on scikit-learn's digits (8x8 grayscale images, pixel values 0-16)",
-        test_accuracy=cnn_accuracy,
+        description=DESCRIPTION.format(kind="PyTorch CNN (2 conv, 2 dense layers)", seed=seed),
+        input_description="float32 [batch, 1, 8, 8]: 8x8 digit image, pixel values 0-16",
+        test_accuracy=score,
     )
-    held_out = io.BytesIO()
-    np.savez(held_out, X=split.x_test, y=split.y_test)
-    write_atomically(held_out.getvalue(), out_dir / "digits-test.npz")
-    print(f"trained and exported in {time.perf_counter() - started:.1f} s")
-    return [(sk_report, sk_accuracy), (cnn_report, cnn_accuracy)]
+    return DigitsResult(report, score, time.perf_counter() - started)
+
+
+def save_test_set(split: Split, out_dir: Path) -> Path:
+    """digits-test.npz with the held-out X float32 [n, 1, 8, 8] and y int64, written atomically."""
+    buffer = io.BytesIO()
+    np.savez(buffer, X=split.x_test.astype(np.float32), y=split.y_test.astype(np.int64))
+    path = out_dir / "digits-test.npz"
+    write_atomic(buffer.getvalue(), path)
+    return path
+
+
+def build_default_models(out_dir: Path, seed: int = 0) -> list[DigitsResult]:
+    """Both default models and the held-out set, in ``out_dir``; raises ExportError on any failure."""
+    for package in ("sklearn", "skl2onnx", "torch", "onnx"):
+        require(package)
+    split = load_split(seed)
+    results = [export_digits_sklearn(split, out_dir, seed), export_digits_cnn(split, out_dir, seed)]
+    save_test_set(split, out_dir)
+    return results
+
+
+def render_table(results: list[DigitsResult]) -> str:
+    """model, accuracy, parity max abs diff, class agreement, size, path: one row per model."""
+    header = f"{'model':<15} {'accuracy':>8} {'parity max|diff|':>16} {'agreement':>9} {'size':>9}  path"
+    rows = [header, "-" * len(header)]
+    for result in results:
+        report = result.report
+        agreement = report.parity.class_agreement
+        rows.append(
+            f"{report.model_name:<15} {result.accuracy:>8.4f} {report.parity.max_abs_diff:>16.2e} "
+            f"{'-' if agreement is None else f'{agreement:.2%}':>9} {human_size(report.size_bytes):>9}  {report.path}"
+        )
+    return "\n".join(rows)

@@ -1,31 +1,52 @@
-"""Typed export errors: each says what is wrong, where, and what was expected, and maps to an exit code."""
+"""Typed export errors, so the CLI maps each to an exit code and callers can catch one kind.
+
+Every message says what is wrong, where, and what was expected; the CLI prints it as one line.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+EXIT_INPUT_ERROR = 3
+EXIT_PARITY_ERROR = 4
+
 
 class ExportError(Exception):
-    """Anything that stops an export; ``exit_code`` is what the command line exits with."""
+    """Base of every error model_export raises on purpose; ``exit_code`` is the CLI's exit status."""
 
-    exit_code = 3
+    exit_code: ClassVar[int] = EXIT_INPUT_ERROR
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class NotAModelError(ExportError):
-    """The file or object is not a model this tool can load (not a pickle, no predict, not an nn.Module)."""
+    """A file is not a loadable model, or an object is not a model (no predict, not an nn.Module)."""
 
 
 class UnsupportedModelError(ExportError):
-    """The model loaded, but its converter (skl2onnx or torch.onnx) cannot express it in ONNX."""
+    """A real model that the converter (skl2onnx, torch.onnx) or the export contract cannot handle."""
 
 
 class ShapeMismatchError(ExportError):
-    """The example input or feature count does not fit the model."""
+    """The example input, sample data, feature count or class labels do not fit the model."""
 
 
 class MissingDependencyError(ExportError):
-    """An export-time package (torch, scikit-learn, skl2onnx, onnx) is not installed."""
+    """An optional package the requested export needs is not installed."""
+
+
+class DataFileError(ExportError):
+    """A --sample or --labels-file file cannot be read as what it should hold."""
 
 
 class ParityError(ExportError):
-    """The ONNX model's outputs differ from the source model's beyond the tolerance; nothing was written."""
+    """The exported graph disagrees with the source model beyond the tolerance; nothing was written."""
 
-    exit_code = 4
+    exit_code: ClassVar[int] = EXIT_PARITY_ERROR
+
+    def __init__(self, message: str, figures: Mapping[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.figures = dict(figures or {})

@@ -1,101 +1,184 @@
-"""`inspect`: the signature and metadata of any ONNX file, ours or not.
+"""``inspect``: the signature and metadata of any ONNX file, whether or not this tool wrote it.
 
-onnxruntime reads the signature and metadata_props (as the server does); the onnx package, when
-installed, adds opsets and IR version and re-checks ``content_sha256`` against the graph.
+onnxruntime reads the signature and metadata_props, as the server will; the onnx package, when it is
+installed, adds the opsets, IR version and producer version and recomputes ``content_sha256`` (the
+sha256 of ``model.graph.SerializeToString()``) to show whether the graph still matches the record.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from handler.signature import TensorSpec, specs_from_nodes
 from model_export.deps import require
 from model_export.errors import MissingDependencyError, NotAModelError
-from model_export.metadata import content_sha256
+from model_export.metadata import JSON_KEYS, content_sha256, shape_text
+from model_export.report import human_size
+
+# onnxruntime's type strings -> Open Inference Protocol datatypes (the handler keeps the same table).
+ONNX_TO_OIP: dict[str, str] = {
+    "tensor(float)": "FP32",
+    "tensor(double)": "FP64",
+    "tensor(float16)": "FP16",
+    "tensor(bfloat16)": "BF16",
+    "tensor(int8)": "INT8",
+    "tensor(int16)": "INT16",
+    "tensor(int32)": "INT32",
+    "tensor(int64)": "INT64",
+    "tensor(uint8)": "UINT8",
+    "tensor(uint16)": "UINT16",
+    "tensor(uint32)": "UINT32",
+    "tensor(uint64)": "UINT64",
+    "tensor(bool)": "BOOL",
+    "tensor(string)": "BYTES",
+}
+NOT_A_TENSOR = "(not a tensor)"
+
+
+@dataclass(frozen=True)
+class TensorInfo:
+    """One graph input or output: name, ONNX type, protocol datatype, shape (dynamic dims by name)."""
+
+    name: str
+    onnx_type: str
+    datatype: str
+    shape: tuple[str | int | None, ...] | None
 
 
 @dataclass(frozen=True)
 class ModelDescription:
-    """Everything `inspect` reports about one file."""
+    """Everything ``inspect`` says about one file."""
 
     path: str
     size_bytes: int
-    producer: str
+    producer_name: str
+    producer_version: str | None
     graph_name: str
-    inputs: list[dict[str, Any]]
-    outputs: list[dict[str, Any]]
+    inputs: tuple[TensorInfo, ...]
+    outputs: tuple[TensorInfo, ...]
     metadata: dict[str, str]
-    opsets: dict[str, int] = field(default_factory=dict)
     ir_version: int | None = None
-    hash_check: str | None = None
+    opsets: dict[str, int] = field(default_factory=dict)
+    content_sha256: str = "not recorded"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; metadata values holding JSON objects or lists are decoded."""
+        return {
+            "path": self.path,
+            "size_bytes": self.size_bytes,
+            "producer_name": self.producer_name,
+            "producer_version": self.producer_version,
+            "graph_name": self.graph_name,
+            "ir_version": self.ir_version,
+            "opsets": self.opsets,
+            "inputs": [vars(tensor) | {"shape": _list(tensor.shape)} for tensor in self.inputs],
+            "outputs": [vars(tensor) | {"shape": _list(tensor.shape)} for tensor in self.outputs],
+            "metadata": {key: _decoded(key, value) for key, value in self.metadata.items()},
+            "content_sha256": self.content_sha256,
+        }
 
 
-def _tensor(spec: TensorSpec) -> dict[str, Any]:
-    return {"name": spec.name, "onnx_type": spec.onnx_type, "datatype": spec.datatype, "shape": spec.shape_text()}
+def _list(shape: tuple[str | int | None, ...] | None) -> list[str | int | None] | None:
+    return None if shape is None else list(shape)
 
 
-def inspect_model(path: Path) -> ModelDescription:
-    """Describe ``path``; raises NotAModelError when onnxruntime cannot open it."""
-    ort = require("onnxruntime")
+def _decoded(key: str, value: str) -> Any:
+    """A JSON object or list stays structured; everything else (including "1") stays the string it was."""
     try:
-        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
-        raise NotAModelError(f"{path} is not an ONNX model onnxruntime can open: {exc}") from None
-    meta = session.get_modelmeta()
-    metadata = dict(meta.custom_metadata_map)
-    description = ModelDescription(
-        path=str(path),
-        size_bytes=path.stat().st_size,
-        producer=meta.producer_name,
-        graph_name=meta.graph_name,
-        inputs=[_tensor(spec) for spec in specs_from_nodes(session.get_inputs(), {})],
-        outputs=[_tensor(spec) for spec in specs_from_nodes(session.get_outputs(), {})],
-        metadata=dict(sorted(metadata.items())),
-    )
-    return _with_onnx_details(description, path)
+        decoded = json.loads(value)
+    except json.JSONDecodeError:
+        return value
+    return decoded if isinstance(decoded, dict | list) or key in JSON_KEYS else value
 
 
-def _with_onnx_details(description: ModelDescription, path: Path) -> ModelDescription:
+def _tensor(node: Any) -> TensorInfo:
+    is_tensor = node.type in ONNX_TO_OIP
+    shape = tuple(dim if isinstance(dim, int | str) and dim != "" else None for dim in node.shape or [])
+    return TensorInfo(node.name, node.type, ONNX_TO_OIP.get(node.type, NOT_A_TENSOR), shape if is_tensor else None)
+
+
+def _onnx_details(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
+    """Opsets, IR and producer version, and the hash check, when the onnx package is importable."""
     try:
         onnx = require("onnx")
     except MissingDependencyError:
-        return description
+        return {"content_sha256": "not verified: the onnx package is not installed"}
     model = onnx.load(str(path), load_external_data=False)
-    recorded = description.metadata.get("content_sha256")
-    check = None if recorded is None else ("matches" if recorded == content_sha256(model) else "MISMATCH")
-    opsets = {entry.domain or "ai.onnx": int(entry.version) for entry in model.opset_import}
-    producer = f"{model.producer_name} {model.producer_version}".strip()
-    details = {"producer": producer, "opsets": opsets, "ir_version": model.ir_version, "hash_check": check}
-    return ModelDescription(**{**asdict(description), **details})
+    details: dict[str, Any] = {
+        "ir_version": model.ir_version,
+        "opsets": {entry.domain or "ai.onnx": entry.version for entry in model.opset_import},
+        "producer_version": model.producer_version or None,
+    }
+    recorded = metadata.get("content_sha256")
+    if recorded is not None:
+        computed = content_sha256(model)
+        details["content_sha256"] = "matches" if computed == recorded else f"MISMATCH (graph hashes to {computed})"
+    return details
+
+
+def inspect_model(path: str | Path) -> ModelDescription:
+    """Describe an ONNX file; raises NotAModelError when onnxruntime cannot open it."""
+    path = Path(path)
+    ort = require("onnxruntime")
+    if not path.is_file():
+        raise NotAModelError(f"{path} is not a file: expected an ONNX model")
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotAModelError(f"{path} is not an ONNX model onnxruntime can open: {first}") from None
+    meta = session.get_modelmeta()
+    metadata = dict(sorted(dict(meta.custom_metadata_map).items()))
+    return ModelDescription(
+        path=str(path),
+        size_bytes=path.stat().st_size,
+        producer_name=meta.producer_name,
+        graph_name=meta.graph_name,
+        inputs=tuple(_tensor(node) for node in session.get_inputs()),
+        outputs=tuple(_tensor(node) for node in session.get_outputs()),
+        metadata=metadata,
+        **{"producer_version": None, **_onnx_details(path, metadata)},
+    )
+
+
+def _signature_lines(title: str, tensors: Sequence[TensorInfo]) -> list[str]:
+    width = max((len(tensor.name) for tensor in tensors), default=0)
+    lines = [title]
+    for tensor in tensors:
+        shape = "" if tensor.shape is None else shape_text(tensor.shape)
+        lines.append(f"  {tensor.name:<{width}}  {tensor.onnx_type:<15} {tensor.datatype:<6} {shape}".rstrip())
+    return lines
+
+
+def _metadata_lines(metadata: dict[str, str]) -> list[str]:
+    if not metadata:
+        return ["metadata  (none: not written by onnx-lambda, or written without metadata_props)"]
+    width = max(len(key) for key in metadata)
+    lines = ["metadata"]
+    for key, value in metadata.items():
+        decoded = _decoded(key, value)
+        text = json.dumps(decoded, indent=2) if isinstance(decoded, dict) else value
+        text = json.dumps(decoded) if isinstance(decoded, list) else text
+        first, *rest = text.splitlines() or [""]
+        lines.append(f"  {key:<{width}}  {first}")
+        lines += [f"  {'':<{width}}  {line}" for line in rest]
+    return lines
 
 
 def render_text(description: ModelDescription) -> str:
-    """A person-readable report."""
+    """The description as aligned text for a terminal."""
+    opsets = ", ".join(f"{domain} {version}" for domain, version in description.opsets.items()) or "unknown"
+    producer = " ".join(part for part in (description.producer_name, description.producer_version) if part)
     lines = [
-        f"{description.path}  ({description.size_bytes:,} bytes)",
-        f"producer: {description.producer or '-'}   graph: {description.graph_name or '-'}",
+        f"{description.path} ({human_size(description.size_bytes)})",
+        f"producer  {producer or 'unknown'}",
+        f"graph     {description.graph_name or '-'}, IR version {description.ir_version or 'unknown'}, opsets {opsets}",
+        *_signature_lines("inputs", description.inputs),
+        *_signature_lines("outputs", description.outputs),
+        *_metadata_lines(description.metadata),
+        f"content_sha256 check: {description.content_sha256}",
     ]
-    if description.opsets:
-        opsets = ", ".join(f"{domain} {version}" for domain, version in description.opsets.items())
-        lines.append(f"opsets: {opsets}   IR version: {description.ir_version}")
-    for title, tensors in (("inputs", description.inputs), ("outputs", description.outputs)):
-        lines.append(f"{title}:")
-        lines += [f"  {t['name']:<20} {t['datatype']:<6} {t['shape']:<20} {t['onnx_type']}" for t in tensors]
-    lines.append("metadata:" if description.metadata else "metadata: (none)")
-    for key, value in description.metadata.items():
-        lines.append(f"  {key}: {_pretty(value)}")
-    if description.hash_check:
-        lines.append(f"content_sha256 check: {description.hash_check}")
     return "\n".join(lines)
-
-
-def _pretty(value: str) -> str:
-    if value[:1] in "[{":
-        try:
-            return json.dumps(json.loads(value), indent=4).replace("\n", "\n  ")
-        except json.JSONDecodeError:
-            return value
-    return value

@@ -1,109 +1,92 @@
-"""Loading models the way their ecosystems save them, and sample data, with clear errors.
+"""Read what the CLI is pointed at: pickled estimators, sample data and class labels.
 
-Unpickling (joblib, pickle) runs code from the file: load only files you trust, as with any pickle.
+Unpickling runs code: ``joblib.load`` should only be given files you trust. PyTorch files are read by
+``model_export.torch_loading``, which imports torch.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
-import sys
+import csv
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from model_export.deps import require
-from model_export.errors import NotAModelError, ShapeMismatchError
+from model_export.errors import DataFileError, NotAModelError
+
+
+def first_line(exc: BaseException) -> str:
+    """The exception's type and the first line of its message, for one-line errors."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
+def existing(path: Path, what: str) -> Path:
+    """``path`` when it is a file; raises NotAModelError saying what was expected there."""
+    if not path.is_file():
+        raise NotAModelError(f"{path} is not a file: expected {what}")
+    return path
 
 
 def load_sklearn(path: Path) -> Any:
-    """A scikit-learn estimator or pipeline from a joblib or pickle file; raises NotAModelError."""
+    """A fitted estimator from a joblib or pickle file (trusted files only); raises NotAModelError."""
+    require("sklearn")  # unpickling an estimator imports scikit-learn; say so plainly when it is missing
     joblib = require("joblib")
-    require("sklearn")
-    if not path.is_file():
-        raise NotAModelError(f"{path}: no such file")
+    existing(path, "a scikit-learn model saved with joblib.dump or pickle.dump")
     try:
         model = joblib.load(path)
-    except Exception as exc:  # joblib/pickle raise many unrelated types for a file that is not a pickle
-        raise NotAModelError(f"{path} is not a joblib or pickle file of a model: {type(exc).__name__}: {exc}") from None
-    if not hasattr(model, "predict"):
-        raise NotAModelError(f"{path} holds a {type(model).__name__}, not a scikit-learn model (it has no predict)")
+    except Exception as exc:  # unpickling raises anything at all for a file that is not a pickle
+        raise NotAModelError(
+            f"{path} is not a scikit-learn model saved with joblib.dump or pickle.dump: {first_line(exc)}"
+        ) from None
+    if not callable(getattr(model, "predict", None)):
+        raise NotAModelError(f"{path} holds a {type(model).__name__}, not a model: it has no predict() method")
     return model
 
 
-def load_torch_class(spec: str, state_dict: Path, init_kwargs: dict[str, Any]) -> Any:
-    """``package.module:Class`` built with ``init_kwargs`` and loaded with a state_dict (weights only)."""
-    torch = require("torch")
-    module_name, _, class_name = spec.partition(":")
-    if not module_name or not class_name:
-        raise NotAModelError(f"--module {spec!r}: expected package.module:ClassName")
-    if str(Path.cwd()) not in sys.path:
-        sys.path.insert(0, str(Path.cwd()))
-    try:
-        cls = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as exc:
-        raise NotAModelError(f"--module {spec!r} cannot be imported: {exc}") from None
-    module = cls(**init_kwargs)
-    if not isinstance(module, torch.nn.Module):
-        raise NotAModelError(f"{spec} builds a {type(module).__name__}, not a torch.nn.Module")
-    try:
-        weights = torch.load(state_dict, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch.load raises many types for a file that is not a state_dict
-        raise NotAModelError(f"{state_dict} is not a PyTorch state_dict: {type(exc).__name__}: {exc}") from None
-    try:
-        module.load_state_dict(weights, strict=True)
-    except RuntimeError as exc:
-        raise ShapeMismatchError(f"{state_dict} does not fit {spec}: {exc}") from None
-    return module
-
-
-def load_torchscript(path: Path) -> Any:
-    """A TorchScript module saved with torch.jit.save."""
-    torch = require("torch")
-    try:
-        return torch.jit.load(str(path), map_location="cpu")
-    except Exception as exc:  # torch.jit.load raises RuntimeError, ValueError, ... for other files
-        raise NotAModelError(f"{path} is not a TorchScript file: {type(exc).__name__}: {exc}") from None
-
-
-def load_exported_program(path: Path) -> Any:
-    """The module of a torch.export program saved with torch.export.save (.pt2)."""
-    torch = require("torch")
-    try:
-        return torch.export.load(str(path)).module()
-    except Exception as exc:  # torch.export.load raises many types for other files
-        raise NotAModelError(f"{path} is not a torch.export (.pt2) file: {type(exc).__name__}: {exc}") from None
+def _read_csv(path: Path) -> np.ndarray:
+    with path.open(newline="") as stream:
+        rows = [row for row in csv.reader(stream) if row]
+    if rows:
+        try:
+            [float(value) for value in rows[0]]
+        except ValueError:
+            rows = rows[1:]  # a header
+    return np.asarray([[float(value) for value in row] for row in rows])
 
 
 def load_sample(path: Path) -> np.ndarray:
-    """Sample inputs from .npy or .csv (numeric, optional header), as float32."""
+    """Sample inputs, rows along axis 0, from .npy or .csv (optional header) as float32; raises DataFileError."""
+    if not path.is_file():
+        raise DataFileError(f"sample file {path} is not a file")
     try:
         if path.suffix == ".npy":
             data = np.load(path, allow_pickle=False)
+        elif path.suffix == ".csv":
+            data = _read_csv(path)
         else:
-            first = path.read_text().splitlines()[0] if path.stat().st_size else ""
-            has_header = any(char.isalpha() for char in first.replace("e", "").replace("E", ""))
-            data = np.loadtxt(path, delimiter=",", skiprows=1 if has_header else 0, ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise ShapeMismatchError(f"sample data {path} cannot be read as numbers: {exc}") from None
-    if data.size == 0:
-        raise ShapeMismatchError(f"sample data {path} is empty")
-    return np.asarray(data, dtype=np.float32)
+            raise DataFileError(f"sample file {path}: expected a .npy or .csv file")
+        data = np.asarray(data, dtype=np.float32)
+    except (ValueError, OSError) as exc:
+        raise DataFileError(f"sample file {path} is not a numeric array: {first_line(exc)}") from None
+    if data.ndim < 2 or len(data) == 0:
+        raise DataFileError(f"sample file {path} has shape {list(data.shape)}: expected rows along axis 0")
+    return data
 
 
-def parse_labels(text: str | None, file: Path | None) -> list[str] | None:
-    """Class labels from ``a,b,c`` or a file with one label per line."""
-    if file is not None:
-        return [line.strip() for line in file.read_text().splitlines() if line.strip()]
-    return [label.strip() for label in text.split(",")] if text else None
-
-
-def parse_kwargs(text: str | None) -> dict[str, Any]:
-    """--init-kwargs as a JSON object."""
-    if not text:
-        return {}
-    value = json.loads(text)
-    if not isinstance(value, dict):
-        raise NotAModelError(f"--init-kwargs must be a JSON object, got {text!r}")
-    return value
+def parse_labels(text: str | None, path: Path | None = None) -> list[str] | None:
+    """Class labels from "a,b,c" or a file with one per line (blank lines skipped); raises DataFileError."""
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFileError(f"labels file {path} cannot be read: {first_line(exc)}") from None
+        labels = [line.strip() for line in text.splitlines() if line.strip()]
+    elif text is not None:
+        labels = [label.strip() for label in text.split(",")]
+    else:
+        return None
+    if not labels or not all(labels):
+        raise DataFileError(f"no usable class labels in {path or repr(text)}: expected one non-empty label per class")
+    return labels

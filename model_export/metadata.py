@@ -1,86 +1,114 @@
-"""What an exported model says about itself, in ONNX ``metadata_props``: the server's only source.
+"""What makes an exported .onnx file self-describing: its metadata_props, set in one place.
 
-Every value is a string; structured ones are JSON. ``content_sha256`` hashes the serialized graph only
-(weights and nodes, not the metadata), so it identifies the computation and survives re-labelling.
+The handler reads these keys and nothing else, so their names and encodings are the contract:
+plain strings, structured values JSON-encoded. ``content_sha256`` hashes ``model.graph`` only
+(``model.graph.SerializeToString()``), so adding or editing metadata_props never changes it, and a
+changed weight or node always does; ``inspect`` recomputes it to show whether the graph was altered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from importlib import metadata as package_metadata
+from typing import TYPE_CHECKING
 
-from handler import __version__
-from model_export.errors import ShapeMismatchError
-from model_export.parity import ParityReport
+if TYPE_CHECKING:
+    import onnx
 
-EXPORTER = f"onnx-lambda model_export {__version__}"
+    from model_export.parity import ParityResult
+
+PRODUCER_NAME = "onnx-lambda"
+
+
+def _package_version() -> str:
+    """The installed onnx-lambda version, or the source tree's when it is not installed."""
+    try:
+        return package_metadata.version("onnx-lambda")
+    except package_metadata.PackageNotFoundError:
+        return "0.1.0"
+
+
+EXPORTER_VERSION = _package_version()
+EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
+
+# The keys whose values are JSON, so readers (inspect) know to decode them.
+JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity"})
 
 
 @dataclass(frozen=True)
 class ModelCard:
-    """The human facts about a model that the graph cannot carry."""
+    """Everything the metadata says about a model besides the parity figures and the hash."""
 
-    name: str
-    version: str
+    model_name: str
+    model_version: str
     task: str
-    inputs: dict[str, str]
-    outputs: dict[str, str]
+    inputs: Mapping[str, str]
+    outputs: Mapping[str, str]
     source_framework: str
     source_framework_version: str
     converter: str
-    class_labels: list[str] | None = None
+    class_labels: Sequence[str] | None = None
     description: str | None = None
     test_accuracy: float | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
-def checked_labels(given: list[str] | None, default: list[str] | None) -> list[str] | None:
-    """The class labels to record: the user's, if they number as many as the model's classes."""
-    if given is None or default is None:
-        return given or default
-    if len(given) != len(default):
-        raise ShapeMismatchError(f"{len(given)} class labels were given, but the model has {len(default)} classes")
-    return given
-
-
-def content_sha256(model: Any) -> str:
-    """sha256 of the serialized graph: changes with any weight or node, not with metadata."""
+def content_sha256(model: onnx.ModelProto) -> str:
+    """The sha256 of the graph alone (nodes, weights, signature), independent of metadata_props."""
     return hashlib.sha256(model.graph.SerializeToString()).hexdigest()
 
 
-def metadata_props(card: ModelCard, parity: ParityReport, sha256: str) -> dict[str, str]:
-    """The metadata_props to write, as strings."""
+def metadata_props(card: ModelCard, sha256: str, parity: ParityResult | None = None) -> dict[str, str]:
+    """The metadata_props for ``card``, all values strings; optional keys only when known."""
     props = {
-        "model_name": card.name,
-        "model_version": card.version,
+        "model_name": card.model_name,
+        "model_version": card.model_version,
         "task": card.task,
-        "inputs": json.dumps(card.inputs),
-        "outputs": json.dumps(card.outputs),
+        "inputs": json.dumps(dict(card.inputs)),
+        "outputs": json.dumps(dict(card.outputs)),
         "source_framework": card.source_framework,
         "source_framework_version": card.source_framework_version,
         "converter": card.converter,
         "exporter": EXPORTER,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parity": json.dumps(parity.as_dict()),
+        "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "content_sha256": sha256,
     }
     if card.class_labels is not None:
-        props["class_labels"] = json.dumps(card.class_labels)
+        props["class_labels"] = json.dumps(list(card.class_labels))
+    if parity is not None:
+        props["parity"] = json.dumps(parity.to_dict())
+    if card.test_accuracy is not None:
+        props["test_accuracy"] = f"{card.test_accuracy:.6g}"
     if card.description:
         props["description"] = card.description
-    if card.test_accuracy is not None:
-        props["test_accuracy"] = f"{card.test_accuracy:.4f}"
-    return {**props, **card.extra}
+    return props
 
 
-def attach(model: Any, props: dict[str, str]) -> None:
-    """Replace the model's metadata_props with ``props`` and mark this tool as the producer."""
+def stamp(model: onnx.ModelProto, props: Mapping[str, str]) -> None:
+    """Set ``props`` on the model (replacing any same-named keys) and name onnx-lambda as producer."""
+    kept = [(entry.key, entry.value) for entry in model.metadata_props if entry.key not in props]
     del model.metadata_props[:]
-    for key, value in props.items():
+    for key, value in [*kept, *props.items()]:
         entry = model.metadata_props.add()
         entry.key, entry.value = key, value
-    model.producer_name = "onnx-lambda"
-    model.producer_version = __version__
+    model.producer_name = PRODUCER_NAME
+    model.producer_version = EXPORTER_VERSION
+
+
+def dims_of(value: onnx.ValueInfoProto) -> list[str | int]:
+    """A graph input's or output's shape: ints where fixed, the dim_param name (or "?") where dynamic."""
+    dims: list[str | int] = []
+    for dim in value.type.tensor_type.shape.dim:
+        if dim.HasField("dim_value"):
+            dims.append(dim.dim_value)
+        else:
+            dims.append(dim.dim_param or "?")
+    return dims
+
+
+def shape_text(dims: Sequence[str | int | None]) -> str:
+    """A shape as a person reads it: [batch, 1, 8, 8]."""
+    return "[" + ", ".join("?" if dim is None else str(dim) for dim in dims) + "]"

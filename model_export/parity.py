@@ -1,34 +1,38 @@
-"""The parity check every export ends with: source model and onnxruntime, same inputs, compared.
+"""Proof before writing: the exported graph, run by onnxruntime, answers as the source model does.
 
-Numbers are compared with numpy's allclose rule (|a - b| <= atol + rtol * |b|); for classifiers the
-predicted classes must also agree on at least ``min_class_agreement`` of the rows.
+Both run on the same float32 batches: the caller's sample data or generated inputs, plus a second
+batch of another size to prove the batch axis is dynamic. Numeric outputs must agree elementwise with
+``np.isclose`` semantics (``|exported - source| <= atol + rtol * |source|``); for classifiers the served
+``label`` must also match the source's predicted class on at least ``min_class_agreement`` of rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from model_export.errors import ParityError
+from model_export.deps import require
+from model_export.errors import ExportError, ParityError, ShapeMismatchError, UnsupportedModelError
+
+SourcePredict = Callable[[np.ndarray], Mapping[str, np.ndarray]]
+INPUT_NAME = "input"
 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """How close the ONNX model must come to the source model."""
+    """How close is close enough: np.isclose's atol and rtol, and the class agreement required."""
 
     atol: float = 1e-4
     rtol: float = 1e-3
     min_class_agreement: float = 0.99
 
 
-DEFAULT_TOLERANCE = Tolerance()
-
-
 @dataclass(frozen=True)
-class ParityReport:
-    """What the parity check measured; stored in the model's metadata as JSON."""
+class ParityResult:
+    """The figures recorded in the ``parity`` metadata_prop and the export report."""
 
     samples: int
     max_abs_diff: float
@@ -37,64 +41,144 @@ class ParityReport:
     rtol: float
     class_agreement: float | None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain values for JSON."""
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object stored under ``parity``."""
         return asdict(self)
 
 
-def compare(
-    expected: dict[str, np.ndarray],
-    actual: dict[str, np.ndarray],
-    tolerance: Tolerance,
-    labels: tuple[np.ndarray, np.ndarray] | None = None,
-) -> ParityReport:
-    """Compare numeric outputs by name, and predicted labels (source, ONNX) when given.
+@dataclass(frozen=True)
+class ParitySpec:
+    """Which outputs are compared numerically, and which one holds the served class label."""
 
-    Raises ParityError with the figures when any output is out of tolerance or labels agree too rarely.
-    """
-    max_abs = max_rel = 0.0
-    failures = []
-    for name, want in expected.items():
-        want64 = np.asarray(want, dtype=np.float64)
-        got64 = np.asarray(actual[name], dtype=np.float64).reshape(want64.shape)
-        diff = np.abs(want64 - got64)
-        max_abs = max(max_abs, float(diff.max(initial=0.0)))
-        max_rel = max(max_rel, float((diff / np.maximum(np.abs(want64), 1e-12)).max(initial=0.0)))
-        if not np.allclose(got64, want64, atol=tolerance.atol, rtol=tolerance.rtol):
-            failures.append(name)
-    agreement = None if labels is None else float(np.mean(np.asarray(labels[0]) == np.asarray(labels[1])))
-    samples = len(next(iter(expected.values())))
-    report = ParityReport(samples, max_abs, max_rel, tolerance.atol, tolerance.rtol, agreement)
-    _raise_if_failed(report, failures, tolerance)
-    return report
+    compare: tuple[str, ...]
+    label: str | None = None
+    hints: tuple[str, ...] = field(default=())
 
 
-def _raise_if_failed(report: ParityReport, failures: list[str], tolerance: Tolerance) -> None:
-    problems = []
-    if failures:
-        problems.append(
-            f"outputs {failures} differ by up to {report.max_abs_diff:.3g} (relative {report.max_rel_diff:.3g}), "
-            f"over atol={tolerance.atol:g} + rtol={tolerance.rtol:g}"
+@dataclass
+class _Tally:
+    samples: int = 0
+    values: int = 0
+    outside: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    agreeing: int = 0
+    worst_output: str = ""
+
+
+def open_session(model_bytes: bytes) -> Any:
+    """An onnxruntime CPU session on the in-memory model; raises UnsupportedModelError if it will not load."""
+    ort = require("onnxruntime")
+    try:
+        return ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several unrelated types for a bad graph
+        raise UnsupportedModelError(f"onnxruntime cannot load the exported graph: {exc}") from None
+
+
+def parity_batches(primary: np.ndarray, example_batch: int | None = None) -> list[np.ndarray]:
+    """The primary batch plus one of another size (rows reused cyclically) to exercise the batch axis."""
+    taken = {len(primary), example_batch}
+    size = next(n for n in (1, 3, 5, 7) if n not in taken)
+    return [primary, np.resize(primary, (size, *primary.shape[1:]))]
+
+
+def generated_batch(instance_shape: Sequence[int], rows: int, seed: int = 0) -> np.ndarray:
+    """Random normal float32 inputs, reproducible, for when the caller has no sample data."""
+    return np.random.default_rng(seed).standard_normal((rows, *instance_shape)).astype(np.float32)
+
+
+def _run_source(source: SourcePredict, batch: np.ndarray) -> Mapping[str, np.ndarray]:
+    try:
+        return source(batch)
+    except ExportError:
+        raise
+    except Exception as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ShapeMismatchError(
+            f"the source model fails on a batch of shape {list(batch.shape)}: {type(exc).__name__}: {message}; "
+            "it must accept any batch size along axis 0"
+        ) from None
+
+
+def _run_session(session: Any, batch: np.ndarray) -> dict[str, np.ndarray]:
+    try:
+        results = session.run(None, {INPUT_NAME: batch})
+    except Exception as exc:  # onnxruntime's errors carry the node that failed
+        raise ParityError(
+            f"the exported graph fails on a batch of shape {list(batch.shape)} that the source model accepts: {exc}; "
+            "nothing was written"
+        ) from None
+    names = [output.name for output in session.get_outputs()]
+    return {name: np.asarray(value) for name, value in zip(names, results, strict=True)}
+
+
+def _compare(tally: _Tally, name: str, exported: np.ndarray, source: np.ndarray, tolerance: Tolerance) -> None:
+    got = exported.astype(np.float64)
+    want = np.asarray(source, dtype=np.float64)
+    if got.size != want.size:
+        raise ParityError(
+            f"output '{name}' has shape {list(got.shape)} in the exported graph but {list(want.shape)} from the source "
+            "model; nothing was written"
         )
-    if report.class_agreement is not None and report.class_agreement < tolerance.min_class_agreement:
-        problems.append(
-            f"predicted classes agree on {report.class_agreement:.2%} of {report.samples} rows, "
-            f"below the required {tolerance.min_class_agreement:.2%}"
+    want = want.reshape(got.shape)
+    diff = np.abs(got - want)
+    close = np.isclose(got, want, rtol=tolerance.rtol, atol=tolerance.atol)
+    large = np.abs(want) > tolerance.atol
+    rel = float(np.max(diff[large] / np.abs(want[large]))) if large.any() else 0.0
+    worst = float(np.max(diff)) if diff.size else 0.0  # NaN when either side has one; isclose counts it outside
+    if not worst < tally.max_abs:
+        tally.worst_output = name
+    tally.max_abs, tally.max_rel = max(tally.max_abs, worst), max(tally.max_rel, rel)
+    tally.values += got.size
+    tally.outside += int(np.count_nonzero(~close))
+
+
+def _agreeing(exported: np.ndarray, source: np.ndarray) -> int:
+    served, predicted = np.asarray(exported).ravel(), np.asarray(source).ravel()
+    if served.shape != predicted.shape:
+        raise ParityError(f"the exported graph gives {served.size} labels for {predicted.size} source predictions")
+    return int(np.count_nonzero(served == predicted))
+
+
+def _failure(tally: _Tally, result: ParityResult, tolerance: Tolerance, hints: Sequence[str]) -> str | None:
+    hint = "".join(f"; hint: {text}" for text in hints)
+    if tally.outside:
+        return (
+            f"parity check failed: the exported graph differs from the source model by up to {result.max_abs_diff:.3g} "
+            f"(max relative {result.max_rel_diff:.3g}) in output '{tally.worst_output}'; {tally.outside} of "
+            f"{tally.values} values over {result.samples} samples are outside atol={tolerance.atol:g} + "
+            f"rtol={tolerance.rtol:g}*|expected|; nothing was written{hint}"
         )
-    if problems:
-        raise ParityError("parity check failed, nothing written: " + "; ".join(problems))
+    if result.class_agreement is not None and result.class_agreement < tolerance.min_class_agreement:
+        return (
+            f"parity check failed: predicted classes agree on {result.class_agreement:.2%} of {result.samples} "
+            f"samples, below the required {tolerance.min_class_agreement:.2%}; nothing was written{hint}"
+        )
+    return None
 
 
-def merge(reports: list[ParityReport]) -> ParityReport:
-    """One report for several checked batches: all samples, the worst differences and agreement."""
-    agreements = [r.class_agreement for r in reports if r.class_agreement is not None]
-    samples = sum(r.samples for r in reports)
-    weighted = sum(r.class_agreement * r.samples for r in reports if r.class_agreement is not None)
-    return ParityReport(
-        samples=samples,
-        max_abs_diff=max(r.max_abs_diff for r in reports),
-        max_rel_diff=max(r.max_rel_diff for r in reports),
-        atol=reports[0].atol,
-        rtol=reports[0].rtol,
-        class_agreement=weighted / samples if agreements else None,
+def check_parity(
+    session: Any, source: SourcePredict, batches: Sequence[np.ndarray], spec: ParitySpec, tolerance: Tolerance
+) -> ParityResult:
+    """Run both models on every batch and compare; raises ParityError (figures attached) on disagreement."""
+    tally = _Tally()
+    for batch in batches:
+        expected = _run_source(source, batch)
+        exported = _run_session(session, batch)
+        for name in spec.compare:
+            _compare(tally, name, exported[name], expected[name], tolerance)
+        if spec.label is not None:
+            tally.agreeing += _agreeing(exported[spec.label], expected[spec.label])
+        tally.samples += len(batch)
+    result = ParityResult(
+        samples=tally.samples,
+        max_abs_diff=tally.max_abs,
+        max_rel_diff=tally.max_rel,
+        atol=tolerance.atol,
+        rtol=tolerance.rtol,
+        class_agreement=tally.agreeing / tally.samples if spec.label is not None and tally.samples else None,
     )
+    message = _failure(tally, result, tolerance, spec.hints)
+    if message is not None:
+        raise ParityError(message, result.to_dict())
+    return result

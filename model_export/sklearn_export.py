@@ -1,109 +1,188 @@
-"""scikit-learn estimators and pipelines to ONNX through skl2onnx.
+"""Export a fitted scikit-learn estimator or pipeline to ONNX with skl2onnx, proven by a parity check.
 
-Classifiers get two tensor outputs, ``label`` and ``probabilities`` (ZipMap off, so the server reads a
-plain [batch, classes] tensor); regressors one, ``output``. The input is ``input``, float32
-[batch, n_features].
+Classifiers get ``label`` (the class values, as skl2onnx gives them) and ``probabilities`` (a float32
+tensor: ZipMap is switched off), regressors one ``output``. The input is always ``input`` float32
+[batch, n_features]: what the handler feeds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from model_export.artifact import ExportReport, finish
 from model_export.deps import require
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
-from model_export.metadata import ModelCard, checked_labels
-from model_export.parity import DEFAULT_TOLERANCE, Tolerance
+from model_export.graph_edit import name_batch_axis, rename_output
+from model_export.metadata import ModelCard, dims_of, shape_text
+from model_export.parity import ParitySpec, SourcePredict, Tolerance, generated_batch, parity_batches
+from model_export.report import ExportReport
+from model_export.writer import finish_export
+
+DEFAULT_OPSET = 18
+GENERATED_ROWS = 64
 
 
-def _features(model: Any, n_features: int | None, sample: np.ndarray | None) -> int:
-    known = getattr(model, "n_features_in_", None)
-    given = n_features if n_features is not None else (sample.shape[1] if sample is not None else None)
-    if sample is not None and sample.ndim != 2:
-        raise ShapeMismatchError(f"sample data has shape {list(sample.shape)}; expected [rows, features]")
-    if known is not None and given is not None and known != given:
-        raise ShapeMismatchError(f"{type(model).__name__} was fitted on {known} features, but {given} were given")
-    features = known if known is not None else given
-    if features is None:
-        raise ShapeMismatchError(f"{type(model).__name__} does not record its feature count: pass --n-features")
-    return int(features)
+def describe_estimator(model: Any) -> str:
+    """The estimator's type, with a pipeline's steps: Pipeline(StandardScaler -> LogisticRegression)."""
+    steps = getattr(model, "steps", None)
+    if isinstance(steps, list):
+        return f"{type(model).__name__}({' -> '.join(describe_estimator(step) for _, step in steps)})"
+    return type(model).__name__
 
 
-def _convert(model: Any, features: int, classifier: bool) -> Any:
-    skl2onnx = require("skl2onnx")
-    from skl2onnx.common.data_types import FloatTensorType  # noqa: PLC0415 - skl2onnx is optional
-
-    options = {id(model): {"zipmap": False}} if classifier else None
-    final_types = None if classifier else [("output", FloatTensorType([None, None]))]
+def _check_fitted_model(model: Any) -> None:
+    not_fitted = require("sklearn.exceptions").NotFittedError
+    check_is_fitted = require("sklearn.utils.validation").check_is_fitted
+    if not callable(getattr(model, "predict", None)):
+        raise NotAModelError(f"a {type(model).__name__} is not a model: it has no predict() method")
     try:
-        return skl2onnx.to_onnx(
-            model,
-            initial_types=[("input", FloatTensorType([None, features]))],
-            options=options,
-            final_types=final_types,
+        check_is_fitted(model)
+    except not_fitted:
+        raise NotAModelError(f"the {describe_estimator(model)} is not fitted: fit it before exporting") from None
+    except TypeError:
+        pass  # not a scikit-learn estimator; skl2onnx decides whether it can convert it
+
+
+def _feature_count(model: Any, n_features: int | None, sample: np.ndarray | None) -> int:
+    fitted = getattr(model, "n_features_in_", None)
+    where = describe_estimator(model)
+    if sample is not None and (sample.ndim != 2 or len(sample) == 0):
+        raise ShapeMismatchError(f"sample data has shape {list(sample.shape)}; expected [rows, n_features] for {where}")
+    given = {"n_features": n_features, "sample": sample.shape[1] if sample is not None else None}
+    known = {name: value for name, value in given.items() if value is not None}
+    if len(set(known.values())) > 1:
+        raise ShapeMismatchError(f"n_features={n_features} but the sample data has {given['sample']} columns")
+    wanted = next(iter(known.values()), None)
+    if fitted is not None and wanted is not None and int(fitted) != wanted:
+        source = "n_features" if n_features is not None else "sample data"
+        raise ShapeMismatchError(
+            f"{source} gives {wanted} features but the {where} was fitted on {int(fitted)} (n_features_in_)"
         )
-    except Exception as exc:  # skl2onnx raises RuntimeError, MissingShapeCalculator, NotImplementedError...
-        raise UnsupportedModelError(f"skl2onnx cannot convert {type(model).__name__}: {exc}") from None
+    count = wanted if wanted is not None else fitted
+    if count is None:
+        raise ShapeMismatchError(
+            f"cannot tell how many features the {where} takes (no n_features_in_): pass n_features or sample data"
+        )
+    return int(count)
 
 
-def _runner(model: Any, classifier: bool) -> Any:
-    def run(batch: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+def _class_labels(model: Any, given: Sequence[str] | None) -> list[str]:
+    where = describe_estimator(model)
+    if not callable(getattr(model, "predict_proba", None)):
+        raise UnsupportedModelError(
+            f"the {where} is a classifier without predict_proba(), so it has no probabilities output to serve; "
+            "use one that has it (e.g. SVC(probability=True) or CalibratedClassifierCV)"
+        )
+    classes = [str(value) for value in model.classes_]
+    if given is None:
+        return classes
+    if len(given) != len(classes):
+        raise ShapeMismatchError(
+            f"{len(given)} class labels were given but the {where} has {len(classes)} classes ({', '.join(classes)})"
+        )
+    return [str(label) for label in given]
+
+
+def _convert(model: Any, n_features: int, classifier: bool, opset: int) -> Any:
+    convert_sklearn = require("skl2onnx").convert_sklearn
+    float_tensor = require("skl2onnx.common.data_types").FloatTensorType
+    options = {id(model): {"zipmap": False}} if classifier else None
+    try:
+        converted = convert_sklearn(
+            model, initial_types=[("input", float_tensor([None, n_features]))], options=options, target_opset=opset
+        )
+    except Exception as exc:  # skl2onnx raises RuntimeError, MissingShapeCalculator, NotImplementedError, ...
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnsupportedModelError(f"skl2onnx cannot convert the {describe_estimator(model)}: {first_line}") from None
+    return converted
+
+
+def _contract_outputs(model: Any, converted: Any, classifier: bool) -> Any:
+    names = [output.name for output in converted.graph.output]
+    where = describe_estimator(model)
+    if classifier and names != ["label", "probabilities"]:
+        raise UnsupportedModelError(f"skl2onnx gave the {where} outputs {names}; expected ['label', 'probabilities']")
+    if not classifier:
+        if len(names) != 1:
+            raise UnsupportedModelError(
+                f"skl2onnx gave the {where} {len(names)} outputs {names}; onnx-lambda exports classifiers "
+                "(label, probabilities) and regressors (one output)"
+            )
+        rename_output(converted, names[0], "output")
+    return name_batch_axis(converted)
+
+
+def _output_descriptions(converted: Any, classifier: bool) -> dict[str, str]:
+    tensor_proto = require("onnx").TensorProto
+    shapes = {output.name: shape_text(dims_of(output)) for output in converted.graph.output}
+    if not classifier:
+        return {"output": f"float32 {shapes['output']}: the predicted value(s)"}
+    label_type = tensor_proto.DataType.Name(converted.graph.output[0].type.tensor_type.elem_type).lower()
+    return {
+        "label": f"{label_type} {shapes['label']}: the predicted class value (class_labels names it by position)",
+        "probabilities": f"float32 {shapes['probabilities']}: class probabilities; column i is class_labels[i]",
+    }
+
+
+def _source_predict(model: Any, classifier: bool) -> SourcePredict:
+    def predict(batch: np.ndarray) -> Mapping[str, np.ndarray]:
         if classifier:
-            return {"probabilities": model.predict_proba(batch)}, model.predict(batch)
-        prediction = np.asarray(model.predict(batch))
-        return {"output": prediction.reshape(len(batch), -1)}, None
+            return {"label": np.asarray(model.predict(batch)), "probabilities": np.asarray(model.predict_proba(batch))}
+        return {"output": np.asarray(model.predict(batch))}
 
-    return run
+    return predict
 
 
 def export_sklearn(
     model: Any,
-    path: Path,
+    path: str | Path,
     *,
     n_features: int | None = None,
     sample: np.ndarray | None = None,
-    class_labels: list[str] | None = None,
+    class_labels: Sequence[str] | None = None,
     model_name: str | None = None,
     model_version: str = "1",
     description: str | None = None,
-    tolerance: Tolerance = DEFAULT_TOLERANCE,
+    input_description: str | None = None,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    min_class_agreement: float = 0.99,
     test_accuracy: float | None = None,
+    opset: int = DEFAULT_OPSET,
 ) -> ExportReport:
-    """Convert, check parity and write; raises NotAModel, Unsupported, ShapeMismatch or Parity errors."""
-    sklearn = require("sklearn")
-    if not hasattr(model, "predict"):
-        raise NotAModelError(f"a {type(model).__name__} is not a scikit-learn model (it has no predict)")
-    features = _features(model, n_features, sample)
-    classifier = bool(sklearn.base.is_classifier(model)) and hasattr(model, "predict_proba")
-    onnx_model = _convert(model, features, classifier)
-    batches = [sample] if sample is not None else [np.random.default_rng(0).normal(size=(64, features))]
-    batches = [b.astype(np.float32) for b in batches] + [batches[0][:5].astype(np.float32)]
-    classes = [str(c) for c in getattr(model, "classes_", [])] if classifier else None
+    """Convert, check parity on ``sample`` (or 64 generated rows), then write; raises an ExportError subclass."""
+    sklearn, skl2onnx = require("sklearn"), require("skl2onnx")
+    for package in ("onnx", "onnxruntime"):
+        require(package)
+    _check_fitted_model(model)
+    data = None if sample is None else np.asarray(sample, dtype=np.float32)
+    n = _feature_count(model, n_features, data)
+    classifier = bool(require("sklearn.base").is_classifier(model))
+    labels = _class_labels(model, class_labels) if classifier else None
+    converted = _contract_outputs(model, _convert(model, n, classifier, opset), classifier)
     card = ModelCard(
-        name=model_name or path.stem,
-        version=model_version,
+        model_name=model_name or Path(path).stem,
+        model_version=model_version,
         task="classification" if classifier else "regression",
-        inputs={"input": f"float32 [batch, {features}]: one row of {features} features per instance"},
-        outputs=_outputs(classifier),
+        inputs={"input": input_description or f"float32 [batch, {n}]: {n} numeric features"},
+        outputs=_output_descriptions(converted, classifier),
         source_framework="scikit-learn",
         source_framework_version=sklearn.__version__,
-        converter=f"skl2onnx {require('skl2onnx').__version__}",
-        class_labels=checked_labels(class_labels, classes) if classifier else None,
+        converter=f"skl2onnx {skl2onnx.__version__}",
+        class_labels=labels,
         description=description,
         test_accuracy=test_accuracy,
     )
-    return finish(
-        onnx_model, card, run_source=_runner(model, classifier), batches=batches, tolerance=tolerance, path=path
+    primary = data if data is not None else generated_batch((n,), GENERATED_ROWS)
+    return finish_export(
+        converted,
+        card=card,
+        source=_source_predict(model, classifier),
+        batches=parity_batches(primary),
+        spec=ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",)),
+        tolerance=Tolerance(atol, rtol, min_class_agreement),
+        path=Path(path),
     )
-
-
-def _outputs(classifier: bool) -> dict[str, str]:
-    if classifier:
-        return {
-            "label": "[batch]: the predicted class (the estimator's class value)",
-            "probabilities": "float32 [batch, classes]: probability of each class, in class_labels order",
-        }
-    return {"output": "float32 [batch, targets]: the predicted value(s)"}

@@ -1,163 +1,138 @@
-"""PyTorch modules to ONNX through torch.onnx's TorchScript-based exporter (``dynamo=False``).
+"""Export a PyTorch nn.Module to ONNX with the TorchScript exporter, proven by a parity check.
 
-Why not the dynamo exporter: it needs the onnxscript package, which this project does not depend on,
-and the TorchScript exporter handles the eager, TorchScript and torch.export modules users bring. A
-classifier is wrapped so the graph answers ``label`` (argmax, int64) and ``probabilities`` (softmax
-of the logits, or the module's own probabilities) — the same contract as scikit-learn exports.
+Why ``torch.onnx.export(..., dynamo=False)``: the dynamo (torch.export-based) exporter needs
+onnxscript, which onnx-lambda does not depend on; the TorchScript exporter ships with torch and
+handles plain modules, TorchScript modules and torch.export programs alike. It traces one path
+through the module, so Python control flow on tensor values is baked in: the parity check runs
+generated inputs and a second batch size through both models to catch exactly that, and the
+tracer's own warnings are attached to a parity failure as hints.
+
+Classifiers are wrapped to return ``label`` (argmax, int64 [batch]) and ``probabilities`` (float32
+[batch, n_classes]; softmax is added when the module returns logits); other modules keep their outputs,
+named ``output`` or ``output_0``, ``output_1``, ...
 """
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model_export.artifact import ExportReport, finish
 from model_export.deps import require
-from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
-from model_export.metadata import ModelCard, checked_labels
-from model_export.parity import DEFAULT_TOLERANCE, Tolerance
+from model_export.metadata import ModelCard, dims_of, shape_text
+from model_export.parity import ParitySpec, Tolerance, generated_batch, parity_batches
+from model_export.report import ExportReport
+from model_export.writer import finish_export
 
-DEFAULT_OPSET = 17
+if TYPE_CHECKING:
+    import onnx
+    import torch
 
-
-def _wrap(module: Any, task: str, outputs_kind: str) -> Any:
-    torch = require("torch")
-
-    class ClassifierHead(torch.nn.Module):  # type: ignore[misc, name-defined]
-        """label = argmax, probabilities = softmax(logits) unless the module already gives probabilities."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = module
-
-        def forward(self, x: Any) -> tuple[Any, Any]:
-            scores = self.inner(x)
-            probabilities = torch.softmax(scores, dim=1) if outputs_kind == "logits" else scores
-            return torch.argmax(scores, dim=1), probabilities
-
-    return ClassifierHead() if task == "classification" else module
+TASKS = ("classification", "regression")
+OUTPUT_KINDS = ("logits", "probabilities")
+DEFAULT_OPSET = 18
+GENERATED_ROWS = 16
 
 
-def _probe(module: Any, example: Any, task: str) -> tuple[list[str], int]:
-    """Run the module once; return its ONNX output names and class count, or raise ShapeMismatchError."""
-    torch = require("torch")
-    try:
-        with torch.no_grad():
-            result = module(example)
-    except Exception as exc:  # any error means the example does not fit the module
-        raise ShapeMismatchError(f"the model cannot run on an input of shape {list(example.shape)}: {exc}") from None
-    outputs = result if isinstance(result, tuple | list) else (result,)
-    if task == "classification":
-        if len(outputs) != 1 or outputs[0].ndim != 2:
-            shapes = [list(o.shape) for o in outputs]
-            raise ShapeMismatchError(f"a classifier must return one [batch, classes] tensor; it returned {shapes}")
-        return ["label", "probabilities"], int(outputs[0].shape[1])
-    return (["output"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))]), 0
+def _output_descriptions(model: onnx.ModelProto, classifier: bool, outputs_kind: str) -> dict[str, str]:
+    shapes = {output.name: shape_text(dims_of(output)) for output in model.graph.output}
+    if classifier:
+        made = "softmax of the module's logits" if outputs_kind == "logits" else "as the module returns them"
+        return {
+            "label": f"int64 {shapes['label']}: index of the most probable class; class_labels[index] names it",
+            "probabilities": f"float32 {shapes['probabilities']}: class probabilities ({made}); "
+            "column i is class_labels[i]",
+        }
+    if list(shapes) == ["output"]:
+        return {"output": f"float32 {shapes['output']}: the module's output"}
+    return {
+        name: f"float32 {shape}: output {index} of the module" for index, (name, shape) in enumerate(shapes.items())
+    }
 
 
-def _convert(wrapped: Any, example: Any, names: list[str], opset: int) -> Any:
-    torch, onnx = require("torch"), require("onnx")
-    buffer = io.BytesIO()
-    axes = {name: {0: "batch"} for name in ["input", *names]}  # noqa: C420 - each needs its own dict
-    try:
-        torch.onnx.export(
-            wrapped,
-            (example,),
-            buffer,
-            input_names=["input"],
-            output_names=names,
-            dynamic_axes=axes,
-            opset_version=opset,
-            dynamo=False,
-        )
-    except Exception as exc:  # the exporter raises many types for operators it cannot express
-        raise UnsupportedModelError(f"torch.onnx cannot export {type(wrapped).__name__}: {exc}") from None
-    return onnx.load_from_string(buffer.getvalue())
+def _hints(notes: Sequence[str]) -> tuple[str, ...]:
+    traced = [note for note in notes if note.startswith("TracerWarning")]
+    if not traced:
+        return ()
+    return (
+        "tracing records one path through the module, so Python control flow on tensor values is baked in; "
+        f"the tracer warned: {traced[0]}",
+    )
 
 
-def _runner(wrapped: Any, names: list[str], task: str) -> Any:
-    torch = require("torch")
+def _parity_spec(names: Sequence[str], classifier: bool, notes: Sequence[str]) -> ParitySpec:
+    if classifier:
+        return ParitySpec(compare=("probabilities",), label="label", hints=_hints(notes))
+    return ParitySpec(compare=tuple(names), hints=_hints(notes))
 
-    def run(batch: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-        with torch.no_grad():
-            result = wrapped(torch.from_numpy(batch))
-        values = [v.numpy() for v in (result if isinstance(result, tuple | list) else (result,))]
-        if task == "classification":
-            return {"probabilities": values[1]}, values[0]
-        return dict(zip(names, values, strict=True)), None
 
-    return run
+def _check_arguments(task: str, outputs_kind: str) -> None:
+    if task not in TASKS:
+        raise ValueError(f"task={task!r}: expected one of {', '.join(TASKS)}")
+    if outputs_kind not in OUTPUT_KINDS:
+        raise ValueError(f"outputs_kind={outputs_kind!r}: expected one of {', '.join(OUTPUT_KINDS)}")
 
 
 def export_torch(
-    module: Any,
-    path: Path,
+    module: torch.nn.Module,
+    path: str | Path,
     *,
-    example_input: np.ndarray | None = None,
-    input_shape: tuple[int, ...] | None = None,
+    example_input: Any = None,
+    input_shape: Sequence[int] | None = None,
+    sample: np.ndarray | None = None,
     task: str = "classification",
     outputs_kind: str = "logits",
-    class_labels: list[str] | None = None,
+    class_labels: Sequence[str] | None = None,
     model_name: str | None = None,
     model_version: str = "1",
     description: str | None = None,
-    tolerance: Tolerance = DEFAULT_TOLERANCE,
-    opset: int = DEFAULT_OPSET,
+    input_description: str | None = None,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    min_class_agreement: float = 0.99,
     test_accuracy: float | None = None,
+    opset: int = DEFAULT_OPSET,
 ) -> ExportReport:
-    """Export, check parity and write; raises NotAModel, Unsupported, ShapeMismatch or Parity errors."""
-    torch = require("torch")
-    if not isinstance(module, torch.nn.Module | torch.jit.ScriptModule):
-        raise NotAModelError(f"a {type(module).__name__} is not a torch.nn.Module")
-    module.eval()
-    batches = _batches(example_input, input_shape)
-    example = torch.from_numpy(batches[0][:2])
-    names, class_count = _probe(module, example, task)
-    wrapped = _wrap(module, task, outputs_kind).eval()
-    onnx_model = _convert(wrapped, example, names, opset)
-    classes = [str(i) for i in range(class_count)] if task == "classification" else None
+    """Trace, convert, check parity (sample or generated batches), then write; raises an ExportError subclass."""
+    for package in ("torch", "onnx", "onnxruntime"):
+        require(package)
+    _check_arguments(task, outputs_kind)
+    from model_export import torch_convert  # noqa: PLC0415 - imports torch, so only once an export runs
+
+    data = None if sample is None else np.asarray(sample, dtype=np.float32)
+    example = torch_convert.prepare(module, example_input, input_shape, data)
+    classifier = task == "classification"
+    converted = torch_convert.convert(
+        module,
+        example=example,
+        classifier=classifier,
+        outputs_kind=outputs_kind,
+        labels=class_labels,
+        opset=opset,
+    )
     card = ModelCard(
-        name=model_name or path.stem,
-        version=model_version,
+        model_name=model_name or Path(path).stem,
+        model_version=model_version,
         task=task,
-        inputs={"input": f"float32 [batch, {', '.join(map(str, example.shape[1:]))}]: one instance per row"},
-        outputs=_outputs(names, task),
+        inputs={"input": input_description or f"float32 {shape_text(['batch', *converted.instance_shape])}"},
+        outputs=_output_descriptions(converted.model, classifier, outputs_kind),
         source_framework="pytorch",
-        source_framework_version=str(torch.__version__),
-        converter=f"torch.onnx TorchScript exporter {torch.__version__}, opset {opset}",
-        class_labels=checked_labels(class_labels, classes),
+        source_framework_version=torch_convert.TORCH_VERSION,
+        converter=torch_convert.CONVERTER,
+        class_labels=converted.class_labels,
         description=description,
         test_accuracy=test_accuracy,
     )
-    return finish(
-        onnx_model, card, run_source=_runner(wrapped, names, task), batches=batches, tolerance=tolerance, path=path
+    primary = data if data is not None else generated_batch(converted.instance_shape, GENERATED_ROWS)
+    return finish_export(
+        converted.model,
+        card=card,
+        source=converted.source,
+        batches=parity_batches(primary, converted.example_batch),
+        spec=_parity_spec(converted.names, classifier, converted.notes),
+        tolerance=Tolerance(atol, rtol, min_class_agreement),
+        path=Path(path),
+        notes=converted.notes,
     )
-
-
-def _batches(example_input: np.ndarray | None, input_shape: tuple[int, ...] | None) -> list[np.ndarray]:
-    """The batches parity is checked on: the user's data (or random normal of the shape), and a batch of 5."""
-    if example_input is None and input_shape is None:
-        raise ShapeMismatchError("give an example input (--sample) or an input shape (--input-shape 1,3,32,32)")
-    if example_input is not None:
-        main = np.asarray(example_input, dtype=np.float32)
-    else:
-        shape = tuple(input_shape or ())
-        if len(shape) < 2 or min(shape) < 1:
-            raise ShapeMismatchError(f"--input-shape {list(shape)}: expected [batch, ...] with positive sizes")
-        main = np.random.default_rng(0).normal(size=(16, *shape[1:])).astype(np.float32)
-    if main.ndim < 2:
-        raise ShapeMismatchError(f"example input of shape {list(main.shape)}: expected [batch, ...]")
-    other = np.random.default_rng(1).normal(size=(5, *main.shape[1:])).astype(np.float32) * (main.std() or 1.0)
-    return [main, other]
-
-
-def _outputs(names: list[str], task: str) -> dict[str, str]:
-    if task == "classification":
-        return {
-            "label": "int64 [batch]: index of the predicted class (see class_labels)",
-            "probabilities": "float32 [batch, classes]: probability of each class, in class_labels order",
-        }
-    return dict.fromkeys(names, "float32 [batch, ...]: the module's output")

@@ -7,22 +7,31 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from testkit.paths import REPO
 
-# Prepended to a script: makes these top-level packages unimportable, as they are in the Lambda image.
-BLOCK_EXPORT_PACKAGES = textwrap.dedent(
-    """
-    import sys
-    BLOCKED = {"torch", "sklearn", "skl2onnx", "onnx", "model_export", "joblib"}
-    class _Blocker:
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in BLOCKED:
-                raise ImportError(f"{name} is not in the Lambda image")
-            return None
-    sys.meta_path.insert(0, _Blocker())
-    """
+
+def block_imports(packages: set[str] | frozenset[str], reason: str = "is not installed") -> str:
+    """A script prelude that makes these top-level packages unimportable, as on a machine without them."""
+    return textwrap.dedent(
+        f"""
+        import sys
+        BLOCKED = {sorted(packages)!r}
+        class _Blocker:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in BLOCKED:
+                    raise ImportError(f"No module named {{name!r}} ({reason})")
+                return None
+        sys.meta_path.insert(0, _Blocker())
+        """
+    )
+
+
+# What the Lambda image must do without.
+BLOCK_EXPORT_PACKAGES = block_imports(
+    {"torch", "sklearn", "skl2onnx", "onnx", "model_export", "joblib"}, "not in the Lambda image"
 )
 
 INVOKE_EVENT = textwrap.dedent(
@@ -37,8 +46,10 @@ INVOKE_EVENT = textwrap.dedent(
 )
 
 
-def run_python(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """python -c SCRIPT ARGS in the repository, with ``env`` added to a copy of this environment."""
+def run_python(
+    script: str, *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """python -c SCRIPT ARGS in ``cwd``, with ``env`` added to a copy of this environment."""
     merged = {**os.environ, **(env or {})}
     for name in ("AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_FUNCTION_NAME"):
         if env is None or name not in env:
@@ -46,11 +57,11 @@ def run_python(script: str, *args: str, env: dict[str, str] | None = None) -> su
     return subprocess.run(
         [sys.executable, "-c", script, *args],
         check=False,
-        cwd=REPO,
+        cwd=cwd,
         env=merged,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
 
 

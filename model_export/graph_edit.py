@@ -1,0 +1,40 @@
+"""Small, checked edits to a converter's graph so it meets the contract's names and dynamic batch axis."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from model_export.deps import require
+
+if TYPE_CHECKING:
+    import onnx
+
+BATCH = "batch"
+
+
+def rename_output(model: onnx.ModelProto, old: str, new: str) -> None:
+    """Rename graph output ``old`` to ``new`` everywhere it is produced or consumed."""
+    for node in model.graph.node:
+        node.output[:] = [new if name == old else name for name in node.output]
+        node.input[:] = [new if name == old else name for name in node.input]
+    for output in model.graph.output:
+        if output.name == old:
+            output.name = new
+
+
+def _dims(value: onnx.ValueInfoProto) -> list[str | int]:
+    dims: list[str | int] = [BATCH]
+    for dim in list(value.type.tensor_type.shape.dim)[1:]:
+        dims.append(dim.dim_value if dim.HasField("dim_value") else dim.dim_param or -1)
+    return dims
+
+
+def name_batch_axis(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Give axis 0 of every tensor input and output the dim_param "batch" (onnx.tools does the edit)."""
+    update = require("onnx.tools.update_model_dims").update_inputs_outputs_dims
+
+    def tensors(values: list[onnx.ValueInfoProto]) -> dict[str, list[str | int]]:
+        return {value.name: _dims(value) for value in values if value.type.tensor_type.shape.dim}
+
+    updated: onnx.ModelProto = update(model, tensors(list(model.graph.input)), tensors(list(model.graph.output)))
+    return updated

@@ -1,0 +1,30 @@
+"""The nn.Module that gives a PyTorch classifier the contract's two outputs: label and probabilities.
+
+Imported only after PyTorch is known to be installed (see ``model_export.deps``). It is
+scriptable, so it can also wrap a TorchScript module. It adds no layers whose mode matters; the
+exporter puts it and the wrapped module in eval mode.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class ClassifierHead(nn.Module):
+    """Returns (argmax int64 [batch], probabilities float32 [batch, n_classes]) from a classifier module.
+
+    ``softmax`` says whether the wrapped module returns logits (softmax applied here) or already
+    returns probabilities (passed through unchanged).
+    """
+
+    def __init__(self, inner: nn.Module, softmax: bool) -> None:
+        super().__init__()
+        self.inner = inner
+        self.softmax = softmax
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The index of the most probable class and the class probabilities."""
+        scores = self.inner(x)
+        probabilities = torch.softmax(scores, dim=1) if self.softmax else scores
+        return torch.argmax(scores, dim=1), probabilities
