@@ -15,6 +15,7 @@ from model_export.errors import (
 )
 from model_export.inspect_model import ModelDescription, TensorInfo, inspect_model, render_text
 from model_export.metadata import EXPORTER_VERSION as __version__
+from model_export.options import ExportOptions
 from model_export.parity import ParityResult, Tolerance
 from model_export.report import ExportReport, render_report
 from model_export.sklearn_export import export_sklearn
@@ -23,6 +24,7 @@ from model_export.torch_export import export_torch
 __all__ = [
     "DataFileError",
     "ExportError",
+    "ExportOptions",
     "ExportReport",
     "MissingDependencyError",
     "ModelDescription",

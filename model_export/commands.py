@@ -9,12 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING
 
 from model_export import loading
 from model_export.deps import require
 from model_export.digits import build_default_models, render_table
 from model_export.inspect_model import inspect_model, render_text
+from model_export.options import ExportOptions
 from model_export.report import ExportReport, render_report
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
@@ -23,18 +24,7 @@ if TYPE_CHECKING:
     import torch
 
 
-class _Options(TypedDict):
-    class_labels: list[str] | None
-    model_name: str | None
-    model_version: str
-    description: str | None
-    atol: float
-    rtol: float
-    min_class_agreement: float
-    opset: int
-
-
-def _options(args: argparse.Namespace) -> _Options:
+def _options(args: argparse.Namespace) -> ExportOptions:
     """The keyword arguments both exporters share, from the common options."""
     return {
         "class_labels": loading.parse_labels(args.labels, Path(args.labels_file) if args.labels_file else None),

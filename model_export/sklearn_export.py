@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 
 from model_export.deps import require
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
 from model_export.graph_edit import name_batch_axis, rename_output
-from model_export.metadata import ModelCard, dims_of, shape_text
-from model_export.parity import ParitySpec, SourcePredict, Tolerance, generated_batch, parity_batches
+from model_export.metadata import dims_of, shape_text
+from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of
+from model_export.parity import ParitySpec, SourcePredict, generated_batch, parity_batches
 from model_export.report import ExportReport
 from model_export.writer import finish_export
 
-DEFAULT_OPSET = 18
 GENERATED_ROWS = 64
 
 
@@ -142,16 +142,7 @@ def export_sklearn(
     *,
     n_features: int | None = None,
     sample: np.ndarray | None = None,
-    class_labels: Sequence[str] | None = None,
-    model_name: str | None = None,
-    model_version: str = "1",
-    description: str | None = None,
-    input_description: str | None = None,
-    atol: float = 1e-4,
-    rtol: float = 1e-3,
-    min_class_agreement: float = 0.99,
-    test_accuracy: float | None = None,
-    opset: int = DEFAULT_OPSET,
+    **options: Unpack[ExportOptions],
 ) -> ExportReport:
     """Convert, check parity on ``sample`` (or 64 generated rows), then write; raises an ExportError subclass."""
     sklearn, skl2onnx = require("sklearn"), require("skl2onnx")
@@ -161,20 +152,17 @@ def export_sklearn(
     data = None if sample is None else np.asarray(sample, dtype=np.float32)
     n = _feature_count(model, n_features, data)
     classifier = bool(require("sklearn.base").is_classifier(model))
-    labels = _class_labels(model, class_labels) if classifier else None
-    converted = _contract_outputs(model, _convert(model, n, classifier, opset), classifier)
-    card = ModelCard(
-        model_name=model_name or Path(path).stem,
-        model_version=model_version,
+    labels = _class_labels(model, options.get("class_labels")) if classifier else None
+    converted = _convert(model, n, classifier, options.get("opset", DEFAULT_OPSET))
+    converted = _contract_outputs(model, converted, classifier)
+    card = card_of(
+        options,
+        Path(path),
         task="classification" if classifier else "regression",
-        inputs={"input": input_description or f"float32 [batch, {n}]: {n} numeric features"},
+        input_default=f"float32 [batch, {n}]: {n} numeric features",
         outputs=_output_descriptions(converted, classifier),
-        source_framework="scikit-learn",
-        source_framework_version=sklearn.__version__,
-        converter=f"skl2onnx {skl2onnx.__version__}",
+        source=("scikit-learn", sklearn.__version__, f"skl2onnx {skl2onnx.__version__}"),
         class_labels=labels,
-        description=description,
-        test_accuracy=test_accuracy,
     )
     primary = data if data is not None else generated_batch((n,), GENERATED_ROWS)
     return finish_export(
@@ -183,6 +171,6 @@ def export_sklearn(
         source=_source_predict(model, classifier),
         batches=parity_batches(primary),
         spec=ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",)),
-        tolerance=Tolerance(atol, rtol, min_class_agreement),
+        tolerance=tolerance_of(options),
         path=Path(path),
     )

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from model_export.deps import require
-from model_export.metadata import ModelCard, dims_of, shape_text
-from model_export.parity import ParitySpec, Tolerance, generated_batch, parity_batches
+from model_export.metadata import dims_of, shape_text
+from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of
+from model_export.parity import ParitySpec, generated_batch, parity_batches
 from model_export.report import ExportReport
 from model_export.writer import finish_export
 
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 TASKS = ("classification", "regression")
 OUTPUT_KINDS = ("logits", "probabilities")
-DEFAULT_OPSET = 18
 GENERATED_ROWS = 16
 
 
@@ -84,16 +84,7 @@ def export_torch(
     sample: np.ndarray | None = None,
     task: str = "classification",
     outputs_kind: str = "logits",
-    class_labels: Sequence[str] | None = None,
-    model_name: str | None = None,
-    model_version: str = "1",
-    description: str | None = None,
-    input_description: str | None = None,
-    atol: float = 1e-4,
-    rtol: float = 1e-3,
-    min_class_agreement: float = 0.99,
-    test_accuracy: float | None = None,
-    opset: int = DEFAULT_OPSET,
+    **options: Unpack[ExportOptions],
 ) -> ExportReport:
     """Trace, convert, check parity (sample or generated batches), then write; raises an ExportError subclass."""
     for package in ("torch", "onnx", "onnxruntime"):
@@ -109,21 +100,17 @@ def export_torch(
         example=example,
         classifier=classifier,
         outputs_kind=outputs_kind,
-        labels=class_labels,
-        opset=opset,
+        labels=options.get("class_labels"),
+        opset=options.get("opset", DEFAULT_OPSET),
     )
-    card = ModelCard(
-        model_name=model_name or Path(path).stem,
-        model_version=model_version,
+    card = card_of(
+        options,
+        Path(path),
         task=task,
-        inputs={"input": input_description or f"float32 {shape_text(['batch', *converted.instance_shape])}"},
+        input_default=f"float32 {shape_text(['batch', *converted.instance_shape])}",
         outputs=_output_descriptions(converted.model, classifier, outputs_kind),
-        source_framework="pytorch",
-        source_framework_version=torch_convert.TORCH_VERSION,
-        converter=torch_convert.CONVERTER,
+        source=("pytorch", torch_convert.TORCH_VERSION, torch_convert.CONVERTER),
         class_labels=converted.class_labels,
-        description=description,
-        test_accuracy=test_accuracy,
     )
     primary = data if data is not None else generated_batch(converted.instance_shape, GENERATED_ROWS)
     return finish_export(
@@ -132,7 +119,7 @@ def export_torch(
         source=converted.source,
         batches=parity_batches(primary, converted.example_batch),
         spec=_parity_spec(converted.names, classifier, converted.notes),
-        tolerance=Tolerance(atol, rtol, min_class_agreement),
+        tolerance=tolerance_of(options),
         path=Path(path),
         notes=converted.notes,
     )

@@ -1,0 +1,69 @@
+"""The keyword arguments both exporters take, and the defaults they share.
+
+They say what the artifact tells about itself (name, version, labels, descriptions, accuracy) and
+how strict the parity check is; everything framework-specific stays in each exporter's signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TypedDict
+
+from model_export.metadata import ModelCard
+from model_export.parity import Tolerance
+
+DEFAULT_OPSET = 18
+DEFAULT_VERSION = "1"
+
+
+class ExportOptions(TypedDict, total=False):
+    """Optional keywords of export_sklearn and export_torch; a missing key takes the default."""
+
+    class_labels: Sequence[str] | None  # class names in class order (default: the model's own classes)
+    model_name: str | None  # default: the output file's stem
+    model_version: str  # default: "1"
+    description: str | None  # free text stored in the metadata
+    input_description: str | None  # what the input holds (default: its dtype and shape)
+    atol: float  # parity absolute tolerance (default 1e-4)
+    rtol: float  # parity relative tolerance (default 1e-3)
+    min_class_agreement: float  # least share of agreeing predicted classes (default 0.99)
+    test_accuracy: float | None  # held-out accuracy, recorded when known
+    opset: int  # ONNX opset of the default domain (default 18)
+
+
+def tolerance_of(options: ExportOptions) -> Tolerance:
+    """The parity tolerance the options ask for, Tolerance's defaults where they are silent."""
+    default = Tolerance()
+    return Tolerance(
+        atol=options.get("atol", default.atol),
+        rtol=options.get("rtol", default.rtol),
+        min_class_agreement=options.get("min_class_agreement", default.min_class_agreement),
+    )
+
+
+def card_of(
+    options: ExportOptions,
+    path: Path,
+    *,
+    task: str,
+    input_default: str,
+    outputs: Mapping[str, str],
+    source: tuple[str, str, str],
+    class_labels: Sequence[str] | None,
+) -> ModelCard:
+    """The model card: identity from the options, ``source`` = (framework, its version, converter)."""
+    framework, framework_version, converter = source
+    return ModelCard(
+        model_name=options.get("model_name") or path.stem,
+        model_version=options.get("model_version", DEFAULT_VERSION),
+        task=task,
+        inputs={"input": options.get("input_description") or input_default},
+        outputs=outputs,
+        source_framework=framework,
+        source_framework_version=framework_version,
+        converter=converter,
+        class_labels=class_labels,
+        description=options.get("description"),
+        test_accuracy=options.get("test_accuracy"),
+    )
