@@ -13,6 +13,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from handler.batch.sources import (
+    DistributedMapItem,
+    EventBridgeObjectCreated,
+    S3NotificationEvent,
+    ScheduleEvent,
+    SqsEvent,
+)
 from handler.dispatch import HTTP_SOURCES, EventSource, identify
 from handler.observability import logger, metrics, tracer
 from handler.runtime import LambdaHandler, build_runtime
@@ -23,8 +30,15 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 RUNTIME = build_runtime(get_settings())
 
-# Which handler serves each kind of event, in the order they are tried; the batch triggers join this table.
-HANDLERS: dict[type[EventSource], LambdaHandler] = dict.fromkeys(HTTP_SOURCES, RUNTIME.http)
+# Which handler serves each kind of event, in the order they are tried.
+HANDLERS: dict[type[EventSource], LambdaHandler] = {
+    **dict.fromkeys(HTTP_SOURCES, RUNTIME.http),
+    S3NotificationEvent: RUNTIME.batch.s3_notification,
+    SqsEvent: RUNTIME.batch.sqs,
+    EventBridgeObjectCreated: RUNTIME.batch.eventbridge_object_created,
+    ScheduleEvent: RUNTIME.batch.schedule,
+    DistributedMapItem: RUNTIME.batch.distributed_map_item,
+}
 SOURCES = tuple(HANDLERS)
 
 

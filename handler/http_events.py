@@ -1,4 +1,7 @@
-"""Mangum's API Gateway handlers, taught where the stage lives so /docs and links work under /prod.
+"""API Gateway events: Mangum's handlers taught where the stage lives, and the HTTP API event we synthesise.
+
+The local gateway and the SQS inference jobs build HTTP API payload-2.0 events with ``http_api_event``,
+so both go through exactly the app a deployed API serves.
 
 Mangum hands FastAPI an empty ``root_path``. Behind a REST API the client's URL is
 ``/prod/health`` while the event's ``path`` is ``/health``; behind an HTTP API with a named stage the
@@ -8,8 +11,16 @@ that is not the route, as the ASGI spec asks, so FastAPI's /docs loads ``/prod/o
 
 from __future__ import annotations
 
+import base64
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
 from mangum.handlers import APIGateway, HTTPGateway
 from mangum.types import Scope
+
+TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
 def _with_root(scope: Scope, root_path: str) -> Scope:
@@ -44,3 +55,47 @@ class StagedHttpApi(HTTPGateway):
         if stage != "$default" and (path.startswith(f"/{stage}/") or path == f"/{stage}"):
             return _with_root(scope, f"/{stage}")
         return scope
+
+
+def http_api_event(
+    method: str, *, target: str, headers: dict[str, str], body: bytes, stage: str, source_ip: str
+) -> dict[str, Any]:
+    """The HTTP API payload-2.0 event API Gateway would send for this request."""
+    url = urlsplit(target)
+    raw_path = url.path  # the client's URL; behind a named stage it starts with /{stage}, as in API Gateway
+    content_type = headers.get("content-type", "")
+    is_text = content_type.startswith(TEXT_TYPES) or not body
+    try:
+        text = body.decode("utf-8") if is_text else None
+    except UnicodeDecodeError:
+        text = None
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": url.query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": stage,
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": text is None,
+    }
+    if body:
+        event["body"] = text if text is not None else base64.b64encode(body).decode("ascii")
+    return event

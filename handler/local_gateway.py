@@ -20,10 +20,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+
+from handler.http_events import http_api_event
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # HTTP API refuses larger payloads before Lambda sees them
-TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
 @dataclass
@@ -47,50 +47,6 @@ class LocalContext:
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before this invocation's timeout."""
         return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
-
-
-def http_api_event(
-    method: str, *, target: str, headers: dict[str, str], body: bytes, stage: str, source_ip: str
-) -> dict[str, Any]:
-    """The HTTP API payload-2.0 event API Gateway would send for this request."""
-    url = urlsplit(target)
-    raw_path = url.path  # the client's URL; behind a named stage it starts with /{stage}, as in API Gateway
-    content_type = headers.get("content-type", "")
-    is_text = content_type.startswith(TEXT_TYPES) or not body
-    try:
-        text = body.decode("utf-8") if is_text else None
-    except UnicodeDecodeError:
-        text = None
-    now = time.time()
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": raw_path,
-        "rawQueryString": url.query,
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "local",
-            "domainName": headers.get("host", "127.0.0.1"),
-            "domainPrefix": "local",
-            "http": {
-                "method": method,
-                "path": raw_path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": source_ip,
-                "userAgent": headers.get("user-agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": stage,
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "isBase64Encoded": text is None,
-    }
-    if body:
-        event["body"] = text if text is not None else base64.b64encode(body).decode("ascii")
-    return event
 
 
 class LambdaInstance:

@@ -1,4 +1,4 @@
-"""Builds what one Lambda instance serves from a Settings object: the model state and the HTTP adapter.
+"""Builds what one Lambda instance serves from a Settings object: the model, the HTTP adapter, the batch triggers.
 
 The entry point calls this once at INIT with the environment's settings; tests call it with their own,
 so the app they exercise is assembled exactly as the deployed one.
@@ -15,6 +15,7 @@ from mangum import Mangum
 
 from handler.api.app import create_app
 from handler.api.deps import ModelState
+from handler.batch.triggers import BatchTriggers
 from handler.errors import ModelLoadError
 from handler.http_events import StagedHttpApi, StagedRestApi
 from handler.model import load_model
@@ -30,6 +31,7 @@ class Runtime:
 
     state: ModelState
     http: LambdaHandler
+    batch: BatchTriggers
 
 
 def initialization_type() -> str:
@@ -65,4 +67,5 @@ def build_runtime(settings: Settings) -> Runtime:
         },
     )
     state = ModelState(model=model, report=report)
-    return Runtime(state=state, http=http_adapter(state, settings))
+    http = http_adapter(state, settings)
+    return Runtime(state=state, http=http, batch=BatchTriggers(state, settings, http))

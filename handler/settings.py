@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # The model that `make model` writes and the image bakes in, relative to the directory above handler/
 # (the repository locally, ${LAMBDA_TASK_ROOT} in the image), so the default is right in both places.
@@ -37,7 +37,19 @@ ENV_NAMES: dict[str, str] = {
     "log_level": "LOG_LEVEL",
     "service_name": "POWERTOOLS_SERVICE_NAME",
     "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
+    "input_bucket": "INPUT_BUCKET",
+    "input_prefix": "INPUT_PREFIX",
+    "output_bucket": "OUTPUT_BUCKET",
+    "output_prefix": "OUTPUT_PREFIX",
+    "batch_chunk_records": "BATCH_CHUNK_RECORDS",
+    "max_record_bytes": "MAX_RECORD_BYTES",
+    "batch_time_margin_s": "BATCH_TIME_MARGIN_SECONDS",
 }
+
+# S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens.
+BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
+# A key prefix that names a folder: empty, or ending in "/" so "input/" never matches "input-old/".
+PREFIX_PATTERN = r"^$|^[^/].*/$"
 
 
 class SettingsError(ValueError):
@@ -58,6 +70,13 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     service_name: Annotated[str, Field(min_length=1)] = "onnx-lambda"
     metrics_namespace: Annotated[str, Field(min_length=1)] = "OnnxLambda"
+    input_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None
+    input_prefix: Annotated[str, Field(pattern=PREFIX_PATTERN)] = "input/"
+    output_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None
+    output_prefix: Annotated[str, Field(pattern=PREFIX_PATTERN)] = "output/"
+    batch_chunk_records: Annotated[int, Field(ge=1, le=100_000)] = 2048
+    max_record_bytes: Annotated[int, Field(ge=64, le=64 * 1024 * 1024)] = 1024 * 1024
+    batch_time_margin_s: Annotated[float, Field(ge=0, le=600)] = 30.0
 
     @field_validator("log_level")
     @classmethod
@@ -66,6 +85,18 @@ class Settings(BaseModel):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @model_validator(mode="after")
+    def _outputs_apart_from_inputs(self) -> Settings:
+        # Predictions written under the input prefix of the same bucket would be scored in turn, forever.
+        same_bucket = self.output_bucket is None or self.output_bucket == self.input_bucket
+        inside = self.output_prefix.startswith(self.input_prefix) or self.input_prefix.startswith(self.output_prefix)
+        if same_bucket and inside:
+            raise ValueError(
+                f"OUTPUT_PREFIX {self.output_prefix!r} and INPUT_PREFIX {self.input_prefix!r} overlap in the same "
+                "bucket, so outputs would be scored as inputs; use separate prefixes or set OUTPUT_BUCKET"
+            )
+        return self
 
     def threads(self) -> int:
         """Intra-op threads: the setting, else the vCPUs the function's memory buys (at least one)."""
@@ -86,7 +117,10 @@ def settings_from_env(environ: Mapping[str, str]) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a check across settings names its variables itself
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(error["loc"][0])
             name = ENV_NAMES.get(field, field)
             problems.append(f"{name}={raw.get(field)!r}: {error['msg']}")
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None

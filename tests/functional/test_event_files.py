@@ -121,7 +121,8 @@ CASES: dict[str, tuple[int, Check]] = {
     "unknown-version": (404, error_is("model 'digits-cnn' has no version '7'; the served version is '1'")),
     "strings-for-numbers": (400, error_is("instances: expected numbers for datatype FP32, got strings")),
 }
-HTTP_FILES = [path for path in event_files() if not path.name.startswith("unsupported.") and ".docs." not in path.name]
+HTTP_KINDS = ("http-api-v2.", "rest-v1-stage.", "alb.", "function-url.")
+HTTP_FILES = [path for path in event_files() if path.name.startswith(HTTP_KINDS) and ".docs." not in path.name]
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from handler.api.deps import ModelState
-from handler.local_gateway import LocalContext, http_api_event
+from handler.http_events import http_api_event
+from handler.local_gateway import LocalContext
 from handler.runtime import Runtime, build_runtime, http_adapter
 from handler.settings import Settings, settings_from_env
 from testkit.events import response_json

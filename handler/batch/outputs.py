@@ -1,0 +1,165 @@
+"""Prediction files in the input's format, spooled (memory, then /tmp) until the whole file is published.
+
+- JSON Lines: one object per scored record, ``{"record", "id"?, "label", "score", "probabilities"}``
+  (or ``"outputs"`` for models that are not classifiers), exactly /predict's prediction plus where it came from.
+- CSV: a header, then ``record,[id,]label,score,<one column per class>`` (or ``record,[id,]`` and each
+  output value flattened as ``<output>_<i>``).
+- .npy: one structured array, one row per scored record: ``record`` int64, then ``label`` (string),
+  ``score`` and ``probabilities`` float32 [classes], or each raw output as a field of its own shape.
+
+Errors are always JSON Lines (they are of mixed kinds), and the summary one JSON object.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import tempfile
+from typing import IO, Any
+
+import numpy as np
+
+from handler.model import ModelInfo
+from handler.predictions import class_names, prediction_dicts
+
+SPOOL_MEMORY_BYTES = 8 * 1024 * 1024  # beyond this a spooled file moves to /tmp
+
+
+def spool() -> IO[bytes]:
+    """A binary temporary file that lives in memory until it outgrows SPOOL_MEMORY_BYTES."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, mode="w+b")
+
+
+class PredictionWriter:
+    """Appends the predictions for one chunk at a time; ``finish`` hands back the whole file to upload."""
+
+    extension = ".jsonl"
+    content_type = "application/x-ndjson"
+
+    def __init__(self, info: ModelInfo) -> None:
+        self.info = info
+        self.file = spool()
+
+    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
+        """One line per scored record, in order."""
+        if not records:
+            return
+        lines = []
+        for record, record_id, prediction in zip(records, ids, prediction_dicts(self.info, results), strict=True):
+            head: dict[str, Any] = {"record": record} if record_id is None else {"record": record, "id": record_id}
+            lines.append(json.dumps(head | prediction, separators=(",", ":")))
+        self.file.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def finish(self) -> IO[bytes]:
+        """The complete file, positioned at its start."""
+        self.file.seek(0)
+        return self.file
+
+
+def _output_columns(results: dict[str, np.ndarray]) -> list[str]:
+    return [f"{name}_{i}" for name, array in results.items() for i in range(int(np.prod(array.shape[1:])))]
+
+
+class CsvPredictionWriter(PredictionWriter):
+    """CSV rows; the header is written with the first scored chunk, when the columns are known."""
+
+    extension = ".csv"
+    content_type = "text/csv"
+
+    def __init__(self, info: ModelInfo) -> None:
+        super().__init__(info)
+        self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
+        self.rows = csv.writer(self.text, lineterminator="\n")
+        self.has_ids: bool | None = None
+
+    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
+        """One row per scored record, in order."""
+        if not records:
+            return
+        if self.has_ids is None:
+            self.has_ids = any(record_id is not None for record_id in ids)
+            self.rows.writerow(["record", *(["id"] if self.has_ids else []), *self._columns(results)])
+        for index, (record, record_id) in enumerate(zip(records, ids, strict=True)):
+            self.rows.writerow([record, *([record_id or ""] if self.has_ids else []), *self._values(results, index)])
+
+    def _columns(self, results: dict[str, np.ndarray]) -> list[str]:
+        if self.info.probabilities_output:
+            classes = results[self.info.probabilities_output].shape[1]
+            return ["label", "score", *class_names(self.info, classes)]
+        return _output_columns(results)
+
+    def _values(self, results: dict[str, np.ndarray], index: int) -> list[Any]:
+        if self.info.probabilities_output:
+            row = results[self.info.probabilities_output][index]
+            winner = int(row.argmax())
+            return [class_names(self.info, len(row))[winner], float(row[winner]), *row.tolist()]
+        return [value for array in results.values() for value in np.ravel(array[index]).tolist()]
+
+    def finish(self) -> IO[bytes]:
+        """The complete file, positioned at its start."""
+        self.text.flush()
+        self.text.detach()
+        return super().finish()
+
+
+class NpyPredictionWriter(PredictionWriter):
+    """Rows of a structured array; the .npy header, which needs the row count, is prepended at the end."""
+
+    extension = ".npy"
+    content_type = "application/octet-stream"
+
+    def __init__(self, info: ModelInfo) -> None:
+        super().__init__(info)
+        self.dtype: np.dtype[Any] | None = None
+        self.count = 0
+
+    def _dtype(self, results: dict[str, np.ndarray]) -> np.dtype[Any]:
+        fields: list[tuple[Any, ...]] = [("record", "<i8")]
+        if self.info.probabilities_output:
+            classes = results[self.info.probabilities_output].shape[1]
+            width = max(len(name) for name in class_names(self.info, classes))
+            fields += [("label", f"<U{width}"), ("score", "<f4"), ("probabilities", "<f4", (classes,))]
+        else:
+            fields += [(name, array.dtype.str, array.shape[1:]) for name, array in results.items()]
+        return np.dtype(fields)
+
+    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
+        """The chunk's rows, appended as raw bytes."""
+        if not records:
+            return
+        self.dtype = self.dtype or self._dtype(results)
+        rows = np.zeros(len(records), dtype=self.dtype)
+        rows["record"] = records
+        if self.info.probabilities_output:
+            probabilities = results[self.info.probabilities_output]
+            names = np.array(class_names(self.info, probabilities.shape[1]))
+            winners = probabilities.argmax(axis=1)
+            rows["label"] = names[winners]
+            rows["score"] = probabilities[np.arange(len(records)), winners]
+            rows["probabilities"] = probabilities
+        else:
+            for name, array in results.items():
+                rows[name] = array
+        self.file.write(rows.tobytes())
+        self.count += len(records)
+
+    def finish(self) -> IO[bytes]:
+        """Header and rows as one file (an empty file of zero records when nothing was scored)."""
+        whole = spool()
+        descr = np.lib.format.dtype_to_descr(self.dtype or np.dtype([("record", "<i8")]))
+        header = {"descr": descr, "fortran_order": False}
+        np.lib.format.write_array_header_1_0(whole, header | {"shape": (self.count,)})
+        self.file.seek(0)
+        while block := self.file.read(SPOOL_MEMORY_BYTES):
+            whole.write(block)
+        self.file.close()
+        self.file = whole
+        return super().finish()
+
+
+WRITERS: dict[str, type[PredictionWriter]] = {
+    "jsonl": PredictionWriter,
+    "csv": CsvPredictionWriter,
+    "npy": NpyPredictionWriter,
+}

@@ -1,0 +1,231 @@
+"""Score one S3 object: stream it in chunks through the model, then publish predictions, errors, summary.
+
+Output keys are derived from the input key alone, so any re-delivery of any event for the same object
+lands on the same keys (see the README): ``input/a/b.csv`` under INPUT_PREFIX ``input/`` gives
+``output/a/b.csv/predictions.csv``, ``.../errors.jsonl`` and ``.../summary.json``. Nothing is
+uploaded until the whole file has been scored, each object appears whole or not at all, and the
+summary goes last: it is the mark that the object (with this ETag, by this model version) is done,
+which makes re-deliveries and schedules skip it. A crash or timeout before that leaves no summary,
+so the next delivery scores the object again from the start and overwrites any partial outputs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import numpy as np
+from aws_lambda_powertools.metrics import MetricUnit
+
+from handler.batch.npy_records import read_npy
+from handler.batch.outputs import WRITERS, PredictionWriter, spool
+from handler.batch.records import Chunk, FileRejected, RecordError, format_of, read_csv, read_jsonl
+from handler.batch.store import ObjectHead, ObjectRef, S3Store
+from handler.model import OnnxModel
+from handler.observability import logger, metrics, observed_infer
+from handler.predictions import finite_rows
+from handler.settings import Settings
+
+READERS: dict[str, Callable[..., Iterator[Chunk]]] = {"jsonl": read_jsonl, "csv": read_csv, "npy": read_npy}
+
+
+class OutOfTime(RuntimeError):
+    """The invocation is about to time out; the object was left unpublished for a later run."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """Stop starting new work once less than ``margin_s`` of the invocation remains."""
+
+    remaining_ms: Callable[[], int]
+    margin_s: float
+
+    def passed(self) -> bool:
+        """True when there is no longer time for another chunk and the publishing after it."""
+        return self.remaining_ms() < self.margin_s * 1000
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where one input object's outputs go."""
+
+    predictions: ObjectRef
+    errors: ObjectRef
+    summary: ObjectRef
+
+
+def outputs_for(ref: ObjectRef, fmt: str | None, settings: Settings) -> Outputs | None:
+    """The output keys for an input object, or None when it is not under INPUT_PREFIX."""
+    if not ref.key.startswith(settings.input_prefix) or ref.key.endswith("/"):
+        return None
+    base = settings.output_prefix + ref.key[len(settings.input_prefix) :] + "/"
+    bucket = settings.output_bucket or ref.bucket
+    extension = WRITERS[fmt].extension if fmt else ".jsonl"
+    return Outputs(
+        ObjectRef(bucket, f"{base}predictions{extension}"),
+        ObjectRef(bucket, f"{base}errors.jsonl"),
+        ObjectRef(bucket, f"{base}summary.json"),
+    )
+
+
+def score_chunk(model: OnnxModel, chunk: Chunk) -> tuple[list[int], list[str | None], dict[str, np.ndarray]]:
+    """Infer the chunk's instances as one batch; records the model cannot score join chunk.errors."""
+    if not chunk.records:
+        return [], [], {}
+    name = model.info.inputs[0].name
+    try:
+        results = observed_infer(model, {name: np.stack(chunk.instances)})
+    except Exception:
+        results = _one_by_one(model, chunk)
+        if not chunk.records:
+            return [], [], {}
+    keep = finite_rows(results)
+    for index in np.flatnonzero(~keep).tolist():
+        reason = f"record {chunk.records[index]}: the model's output holds NaN or Infinity"
+        chunk.errors.append(RecordError(chunk.records[index], None, chunk.ids[index], reason))
+    records = [record for record, ok in zip(chunk.records, keep, strict=True) if ok]
+    ids = [record_id for record_id, ok in zip(chunk.ids, keep, strict=True) if ok]
+    return records, ids, {key: array[keep] for key, array in results.items()}
+
+
+def _one_by_one(model: OnnxModel, chunk: Chunk) -> dict[str, np.ndarray]:
+    """Each instance alone; failures move to chunk.errors and the rest's results are concatenated."""
+    name = model.info.inputs[0].name
+    kept, parts = Chunk(), []
+    for record, record_id, instance in zip(chunk.records, chunk.ids, chunk.instances, strict=True):
+        try:
+            parts.append(model.infer({name: instance[np.newaxis]}))
+        except Exception as exc:
+            chunk.errors.append(RecordError(record, None, record_id, f"record {record}: the model failed: {exc}"))
+            continue
+        kept.records.append(record)
+        kept.ids.append(record_id)
+        kept.instances.append(instance)
+    chunk.records, chunk.ids, chunk.instances = kept.records, kept.ids, kept.instances
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
+
+
+@dataclass
+class Tally:
+    """Records in, scored and failed; in = scored + failed holds after every chunk."""
+
+    scored: int = 0
+    failed: int = 0
+    file_error: str | None = None
+    scored_s: float = 0.0
+
+    @property
+    def records_in(self) -> int:
+        return self.scored + self.failed
+
+
+def _json_line(value: dict[str, Any]) -> bytes:
+    return (json.dumps(value, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def summary_matches(summary: dict[str, Any] | None, head: ObjectHead, model: OnnxModel) -> bool:
+    """True when a published summary covers this exact content, scored by this model and version."""
+    if not summary:
+        return False
+    return summary.get("input", {}).get("etag") == head.etag and summary.get("model") == {
+        "name": model.info.name,
+        "version": model.info.version,
+    }
+
+
+def _unsupported(key: str) -> str:
+    return f"{key!r}: unsupported file type; expected .jsonl, .ndjson, .csv or .npy"
+
+
+def _skipped(ref: ObjectRef, reason: str) -> dict[str, Any]:
+    return {"input": {"uri": ref.uri}, "status": "skipped", "reason": reason}
+
+
+@dataclass(frozen=True)
+class ObjectScorer:
+    """Everything scoring an object needs that does not change from one object to the next."""
+
+    model: OnnxModel
+    settings: Settings
+    store: S3Store
+    deadline: Deadline
+
+    def score(self, ref: ObjectRef) -> dict[str, Any]:
+        """Score one object unless it is done already; returns its summary; raises OutOfTime."""
+        started = time.perf_counter()
+        fmt = format_of(ref.key)
+        outputs = outputs_for(ref, fmt, self.settings)
+        if outputs is None:
+            return _skipped(ref, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
+        head = self.store.head(ref)
+        if head is None:
+            logger.warning("object no longer exists; nothing to score", extra={"object": ref.uri})
+            return _skipped(ref, "the object no longer exists")
+        existing = self.store.read_json(outputs.summary)
+        if summary_matches(existing, head, self.model):
+            return {**(existing or {}), "status": "already-scored"}
+        with spool() as errors:
+            writer, tally = self._score_file(ref, fmt, head, errors)
+            try:
+                tally.scored_s = time.perf_counter() - started
+                self.store.publish(outputs.predictions, writer.finish(), writer.content_type)
+            finally:
+                writer.file.close()
+            errors.seek(0)
+            self.store.publish(outputs.errors, errors, "application/x-ndjson")
+        summary = self._summary(ref, head, outputs, tally, time.perf_counter() - started)
+        self.store.put_json(outputs.summary, summary)
+        metrics.add_metric(name="RecordsScored", unit=MetricUnit.Count, value=tally.scored)
+        metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=tally.failed)
+        logger.info("object scored", extra={"object": ref.uri, "records": summary["records"]})
+        return summary
+
+    def _score_file(
+        self, ref: ObjectRef, fmt: str | None, head: ObjectHead, errors: IO[bytes]
+    ) -> tuple[PredictionWriter, Tally]:
+        if fmt is None:
+            tally = Tally(file_error=_unsupported(ref.key))
+            errors.write(_json_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
+            return WRITERS["jsonl"](self.model.info), tally
+        with self.store.open(ref, head.etag) as stream:
+            return self._score_stream(stream, fmt, errors)
+
+    def _score_stream(self, stream: IO[bytes], fmt: str, errors: IO[bytes]) -> tuple[PredictionWriter, Tally]:
+        writer = WRITERS[fmt](self.model.info)
+        tally = Tally()
+        chunk_records, limit = self.settings.batch_chunk_records, self.settings.max_record_bytes
+        try:
+            for chunk in READERS[fmt](stream, self.model.info.inputs[0], chunk_records, limit):
+                if self.deadline.passed():
+                    raise OutOfTime("stopped before the invocation's time ran out; nothing was published")
+                records, ids, results = score_chunk(self.model, chunk)
+                writer.write(records, ids, results)
+                for error in sorted(chunk.errors, key=lambda item: item.record or 0):
+                    errors.write(_json_line(error.as_json()))
+                tally.scored += len(records)
+                tally.failed += len(chunk.errors)
+        except FileRejected as exc:
+            tally.file_error = str(exc)
+            errors.write(_json_line(RecordError(None, None, None, str(exc)).as_json()))
+        except BaseException:
+            writer.file.close()  # out of time or a fault: nothing of this object is published
+            raise
+        return writer, tally
+
+    def _summary(
+        self, ref: ObjectRef, head: ObjectHead, outputs: Outputs, tally: Tally, total_s: float
+    ) -> dict[str, Any]:
+        return {
+            "status": "rejected" if tally.file_error else "scored",
+            "input": {"uri": ref.uri, "etag": head.etag, "size": head.size, "format": format_of(ref.key)},
+            "outputs": {"predictions": outputs.predictions.uri, "errors": outputs.errors.uri},
+            "model": {"name": self.model.info.name, "version": self.model.info.version},
+            "records": {"in": tally.records_in, "scored": tally.scored, "failed": tally.failed},
+            "file_error": tally.file_error,
+            "timings_ms": {"read_and_score": round(tally.scored_s * 1000, 1), "total": round(total_s * 1000, 1)},
+            "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }

@@ -1,0 +1,113 @@
+"""The batch kinds of event, in the dispatcher's style: each class says whether it claims an event.
+
+- S3 event notification (``Records`` from ``aws:s3``), delivered straight to the function;
+- SQS messages (``Records`` from ``aws:sqs``): S3 notifications wrapped by the S3 -> SQS route, or
+  inference jobs;
+- EventBridge "Object Created" from S3;
+- a schedule: EventBridge's "Scheduled Event", or a rule / EventBridge Scheduler target whose input is
+  ``{"score_prefix": {"bucket": ..., "prefix": ...}}`` (both keys optional);
+- one Step Functions Distributed Map item over an S3 prefix: the ListObjectsV2 item (``Key``,
+  ``Etag``, ``Size``, ... plus ``Bucket`` when the map's ItemSelector adds it), or an ItemBatcher
+  batch ``{"Items": [...], "BatchInput": {"Bucket": ...}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from handler.dispatch import EventSource
+
+
+def _first_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    records = event.get("Records")
+    if isinstance(records, list) and records and isinstance(records[0], Mapping):
+        return records[0]
+    return {}
+
+
+class S3NotificationEvent(EventSource):
+    """S3 ObjectCreated notifications sent straight to the function."""
+
+    kind = "S3 event notification"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return _first_record(event).get("eventSource") == "aws:s3"
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        elements = _first_record(event).get("responseElements") or {}
+        return str(elements.get("x-amz-request-id")) if isinstance(elements, Mapping) else None
+
+
+class SqsEvent(EventSource):
+    """A batch of SQS messages: wrapped S3 notifications or inference jobs."""
+
+    kind = "SQS messages (S3 notifications or inference jobs)"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return _first_record(event).get("eventSource") == "aws:sqs"
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        return str(_first_record(event).get("messageId") or "") or None
+
+
+def _eventbridge(event: Mapping[str, Any], source: str, detail_type: str) -> bool:
+    return event.get("source") == source and event.get("detail-type") == detail_type
+
+
+class EventBridgeObjectCreated(EventSource):
+    """S3's "Object Created" event through EventBridge."""
+
+    kind = "EventBridge S3 Object Created"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return _eventbridge(event, "aws.s3", "Object Created")
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        return str(event.get("id") or "") or None
+
+
+class ScheduleEvent(EventSource):
+    """A schedule firing: score what is new under a prefix."""
+
+    kind = 'EventBridge schedule ("Scheduled Event" or {"score_prefix": ...})'
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        return _eventbridge(event, "aws.events", "Scheduled Event") or isinstance(event.get("score_prefix"), Mapping)
+
+    @classmethod
+    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
+        return str(event.get("id") or "") or None
+
+
+def _is_listed_object(item: Any) -> bool:
+    return isinstance(item, Mapping) and isinstance(item.get("Key"), str) and "Etag" in item
+
+
+class DistributedMapItem(EventSource):
+    """One item (or one ItemBatcher batch) of a Step Functions Distributed Map over an S3 prefix."""
+
+    kind = "Step Functions Distributed Map item (S3 ListObjectsV2)"
+
+    @classmethod
+    def claims(cls, event: Mapping[str, Any]) -> bool:
+        items = event.get("Items")
+        if isinstance(items, list):
+            return bool(items) and all(_is_listed_object(item) for item in items)
+        return _is_listed_object(event)
+
+
+BATCH_SOURCES: tuple[type[EventSource], ...] = (
+    S3NotificationEvent,
+    SqsEvent,
+    EventBridgeObjectCreated,
+    ScheduleEvent,
+    DistributedMapItem,
+)

@@ -1,0 +1,152 @@
+"""What each batch trigger does, on top of ObjectScorer (files) and run_job (inference requests).
+
+Failures are left to the trigger's own retry machinery: an exception from a direct S3 or EventBridge
+invocation makes Lambda retry the event; an SQS message whose handler raises is reported in
+``batchItemFailures`` (Powertools' partial batch response), so only it comes back, and after the
+queue's maxReceiveCount it goes to the dead-letter queue. Because outputs are published whole and
+keyed by the input, a retry can only finish work, never duplicate it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes import S3Event, S3EventBridgeNotificationEvent
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from handler.api.deps import ModelState
+from handler.batch.jobs import JobFailed, LambdaHandler, run_job
+from handler.batch.scoring import Deadline, ObjectScorer, OutOfTime
+from handler.batch.store import ObjectRef, S3Store, decoded_key, default_store
+from handler.errors import NotReady
+from handler.observability import logger
+from handler.settings import Settings
+
+
+def s3_refs(event: Mapping[str, Any]) -> Iterator[ObjectRef]:
+    """The objects an S3 notification names (keys arrive URL-encoded); s3:TestEvent names none."""
+    for record in S3Event(dict(event)).records:
+        if record.event_name.startswith("ObjectCreated:"):
+            yield ObjectRef(record.s3.bucket.name, decoded_key(record.s3.get_object.key))
+
+
+@dataclass
+class PrefixRun:
+    """What one schedule run did under a prefix."""
+
+    prefix: str
+    scored: list[str] = field(default_factory=list)
+    already_scored: int = 0
+    skipped: int = 0
+    deferred: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        """The invocation's answer."""
+        return {
+            "prefix": self.prefix,
+            "scored": self.scored,
+            "already_scored": self.already_scored,
+            "skipped": self.skipped,
+            "deferred_to_next_run": self.deferred,
+        }
+
+
+class BatchTriggers:
+    """One handler per batch event kind, sharing the loaded model, the settings and the app."""
+
+    def __init__(
+        self, state: ModelState, settings: Settings, http: LambdaHandler, store: Callable[[], S3Store] = default_store
+    ) -> None:
+        self.state = state
+        self.settings = settings
+        self.http = http
+        self.store = store
+        # Built once; reports every failed message, even when all of them failed.
+        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def _scorer(self, context: Any) -> ObjectScorer:
+        if self.state.model is None:
+            raise NotReady("the model is not loaded")
+        deadline = Deadline(context.get_remaining_time_in_millis, self.settings.batch_time_margin_s)
+        return ObjectScorer(self.state.model, self.settings, self.store(), deadline)
+
+    def s3_notification(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Score every object the notification names."""
+        scorer = self._scorer(context)
+        return {"objects": [scorer.score(ref) for ref in s3_refs(event)]}
+
+    def eventbridge_object_created(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Score the object of an EventBridge "Object Created" event."""
+        detail = S3EventBridgeNotificationEvent(event).detail
+        ref = ObjectRef(detail.bucket.name, detail.object.key)  # Powertools decodes the key
+        return {"objects": [self._scorer(context).score(ref)]}
+
+    def distributed_map_item(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Score the listed object(s) one Distributed Map iteration hands over."""
+        batch_input: Mapping[str, Any] = event.get("BatchInput") or {}
+        items = event.get("Items", [event])
+        scorer = self._scorer(context)
+        summaries = []
+        for item in items:
+            bucket = item.get("Bucket") or batch_input.get("Bucket") or self.settings.input_bucket
+            if not bucket:
+                raise ValueError("the item names no bucket: add Bucket with the map's ItemSelector or set INPUT_BUCKET")
+            summaries.append(scorer.score(ObjectRef(str(bucket), str(item["Key"]))))
+        return {"objects": summaries}
+
+    def schedule(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Score every object under the prefix that has no output yet, until time runs short."""
+        spec = event.get("score_prefix") or event.get("detail") or {}
+        bucket = spec.get("bucket") or self.settings.input_bucket
+        if not bucket:
+            raise ValueError("a schedule needs a bucket: in the event (score_prefix.bucket) or INPUT_BUCKET")
+        prefix = str(spec.get("prefix") or self.settings.input_prefix)
+        scorer = self._scorer(context)
+        run = PrefixRun(prefix=f"s3://{bucket}/{prefix}")
+        for ref, _ in scorer.store.list_objects(str(bucket), prefix):
+            if run.deferred or scorer.deadline.passed():
+                run.deferred += 1  # keep counting so the answer says how much is left
+                continue
+            try:
+                status = scorer.score(ref)["status"]
+            except OutOfTime:
+                run.deferred += 1
+                continue
+            if status == "already-scored":
+                run.already_scored += 1
+            elif status == "skipped":
+                run.skipped += 1
+            else:
+                run.scored.append(ref.uri)
+        logger.info("schedule run", extra=run.as_json() | {"scored": len(run.scored)})
+        return run.as_json()
+
+    def sqs(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Each message on its own; the failed ones come back in batchItemFailures."""
+        response = process_partial_response(
+            event=event, record_handler=self._sqs_message, processor=self.processor, context=context
+        )
+        return dict(response)
+
+    def _sqs_message(self, record: SQSRecord, lambda_context: Any) -> dict[str, Any]:
+        try:
+            body = json.loads(record.body)
+        except json.JSONDecodeError as exc:
+            raise JobFailed(
+                f"message {record.message_id}: body is not JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        if isinstance(body, dict) and (body.get("Event") == "s3:TestEvent"):
+            return {"ignored": "s3:TestEvent"}  # S3 sends one when the notification is configured
+        if isinstance(body, dict) and isinstance(body.get("Records"), list):
+            return self.s3_notification(body, lambda_context)
+        if self.state.model is None:
+            raise NotReady("the model is not loaded")
+        try:
+            return run_job(body, self.http, lambda_context, self.state.model.info.name, self.store)
+        except JobFailed as exc:
+            logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": str(exc)})
+            raise
