@@ -18,7 +18,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools.utilities.streaming import S3Object
 
 READ_BUFFER_BYTES = 1024 * 1024
-MULTIPART_BYTES = 16 * 1024 * 1024  # parts this size; fewer than S3's 10,000-part limit up to 160 GB
+MULTIPART_BYTES = 8 * 1024 * 1024  # parts this size: S3's 10,000-part limit allows outputs up to 80 GB
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class S3Store:
         config = TransferConfig(
             multipart_threshold=MULTIPART_BYTES, multipart_chunksize=MULTIPART_BYTES, max_concurrency=2
         )
+        config.max_in_memory_upload_chunks = 2  # s3transfer's bound on parts held in memory (default 10)
         self.client.upload_fileobj(body, ref.bucket, ref.key, ExtraArgs={"ContentType": content_type}, Config=config)
 
     def put_json(self, ref: ObjectRef, value: Any) -> None:

@@ -96,6 +96,10 @@ class Aws:
             for key in self.objects(bucket):
                 self.s3.delete_object(Bucket=bucket, Key=key)
 
+    def queue_arn(self, queue: str) -> str:
+        """The ARN of a queue, as Lambda's event source mapping reports it."""
+        return str(self.sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+
     def drain(self, queue: str) -> list[dict[str, Any]]:
         """Receive and delete every visible message (PurgeQueue is limited to once a minute)."""
         drained: list[dict[str, Any]] = []
