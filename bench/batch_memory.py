@@ -25,7 +25,7 @@ import onnxruntime as ort
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
-from testkit.aws import INPUT_BUCKET, aws_environment  # noqa: E402
+from testkit.aws import aws_environment  # noqa: E402
 
 MODEL = REPO / "models" / "digits-cnn.onnx"
 SCORE = """
@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--chunk", type=int, default=2048)
     args = parser.parse_args()
-    print(f"| records | file MiB | peak RSS MiB | seconds | records/s | raw session.run records/s | ratio |")
+    print("| records | file MiB | peak RSS MiB | seconds | records/s | raw session.run records/s | ratio |")
     print("|---|---|---|---|---|---|---|")
     with aws_environment() as aws, tempfile.TemporaryDirectory() as tmp:
         for records in args.records:
@@ -84,7 +84,6 @@ def main() -> None:
             raw = raw_records_per_second(records, args.chunk)
             print(f"| {records:,} | {len(data) / 2**20:.1f} | {result['peak_rss_mib']:.0f} | {result['seconds']:.1f} "
                   f"| {rate:,.0f} | {raw:,.0f} | {rate / raw:.2f} |", flush=True)
-    _ = INPUT_BUCKET
 
 
 if __name__ == "__main__":
