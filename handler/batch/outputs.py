@@ -80,8 +80,9 @@ class CsvPredictionWriter(PredictionWriter):
         if self.has_ids is None:
             self.has_ids = any(record_id is not None for record_id in ids)
             self.rows.writerow(["record", *(["id"] if self.has_ids else []), *self._columns(results)])
-        for index, (record, record_id) in enumerate(zip(records, ids, strict=True)):
-            self.rows.writerow([record, *([record_id or ""] if self.has_ids else []), *self._values(results, index)])
+        id_cells = [[record_id or ""] for record_id in ids] if self.has_ids else [[] for _ in ids]
+        for record, id_cell, values in zip(records, id_cells, self._rows(results), strict=True):
+            self.rows.writerow([record, *id_cell, *values])
 
     def _columns(self, results: dict[str, np.ndarray]) -> list[str]:
         if self.info.probabilities_output:
@@ -89,12 +90,15 @@ class CsvPredictionWriter(PredictionWriter):
             return ["label", "score", *class_names(self.info, classes)]
         return _output_columns(results)
 
-    def _values(self, results: dict[str, np.ndarray], index: int) -> list[Any]:
-        if self.info.probabilities_output:
-            row = results[self.info.probabilities_output][index]
-            winner = int(row.argmax())
-            return [class_names(self.info, len(row))[winner], float(row[winner]), *row.tolist()]
-        return [value for array in results.values() for value in np.ravel(array[index]).tolist()]
+    def _rows(self, results: dict[str, np.ndarray]) -> list[list[Any]]:
+        """The prediction cells of every row, computed for the whole chunk at once."""
+        if not self.info.probabilities_output:
+            columns = [array.reshape(len(array), -1).tolist() for array in results.values()]  # each keeps its type
+            return [[value for part in parts for value in part] for parts in zip(*columns, strict=True)]
+        probabilities = results[self.info.probabilities_output]
+        names = class_names(self.info, probabilities.shape[1])
+        winners = probabilities.argmax(axis=1).tolist()
+        return [[names[w], row[w], *row] for w, row in zip(winners, probabilities.tolist(), strict=True)]
 
     def finish(self) -> IO[bytes]:
         """The complete file, positioned at its start."""

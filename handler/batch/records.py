@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import IO, Any
 
 import numpy as np
@@ -151,19 +152,26 @@ def chunked(items: Iterator[Parsed], chunk_records: int) -> Iterator[Chunk]:
         yield chunk
 
 
+def _attempt(record: int, line: int, parse: Callable[[], tuple[str | None, np.ndarray]]) -> Parsed:
+    """The parsed record, or its RecordError when ``parse`` rejects it."""
+    try:
+        record_id, instance = parse()
+    except RecordRejected as exc:
+        return RecordError(record, line, None, str(exc))
+    return record, record_id, instance
+
+
+def _jsonl_line(text: str | None, problem: str | None, spec: TensorSpec, where: str) -> tuple[str | None, np.ndarray]:
+    if text is None:
+        raise RecordRejected(f"{where}: {problem}")
+    if not text.strip():
+        raise RecordRejected(f"{where}: empty line; expected an instance")
+    return _jsonl_record(text, spec, where)
+
+
 def _jsonl_items(stream: IO[bytes], spec: TensorSpec, limit: int) -> Iterator[Parsed]:
     for line, text, problem in _Lines(stream, limit):
-        where = f"line {line}"
-        try:
-            if text is None:
-                raise RecordRejected(f"{where}: {problem}")
-            if not text.strip():
-                raise RecordRejected(f"{where}: empty line; expected an instance")
-            record_id, instance = _jsonl_record(text, spec, where)
-        except RecordRejected as exc:
-            yield RecordError(line, line, None, str(exc))
-        else:
-            yield line, record_id, instance
+        yield _attempt(line, line, partial(_jsonl_line, text, problem, spec, f"line {line}"))
 
 
 def read_jsonl(stream: IO[bytes], spec: TensorSpec, chunk_records: int, limit: int) -> Iterator[Chunk]:
@@ -187,8 +195,14 @@ class _CsvLayout:
         names = [cell.strip().lower() for cell in first] if self.header else []
         self.id_column = names.index("id") if "id" in names else None
 
-    def split(self, cells: list[str], spec: TensorSpec, where: str) -> tuple[str | None, np.ndarray]:
-        """The record's id and its instance; raises RecordRejected."""
+    def split(
+        self, cells: list[str], spec: TensorSpec, where: str, problem: str | None = None
+    ) -> tuple[str | None, np.ndarray]:
+        """The record's id and its instance; raises RecordRejected (with ``problem`` when reading failed)."""
+        if problem is not None:
+            raise RecordRejected(f"{where}: {problem}")
+        if not cells:
+            raise RecordRejected(f"{where}: empty line; expected a row of numbers")
         record_id = None
         if self.id_column is not None:
             if len(cells) <= self.id_column:
@@ -212,17 +226,7 @@ def _csv_items(stream: IO[bytes], spec: TensorSpec, limit: int) -> Iterator[Pars
             if layout.header:
                 continue
         record += 1
-        where = f"line {line}"
-        try:
-            if text is None:
-                raise RecordRejected(f"{where}: {problem}")
-            if not cells:
-                raise RecordRejected(f"{where}: empty line; expected a row of numbers")
-            record_id, instance = (layout or _CsvLayout([])).split(cells, spec, where)
-        except RecordRejected as exc:
-            yield RecordError(record, line, None, str(exc))
-        else:
-            yield record, record_id, instance
+        yield _attempt(record, line, partial((layout or _CsvLayout([])).split, cells, spec, f"line {line}", problem))
 
 
 def read_csv(stream: IO[bytes], spec: TensorSpec, chunk_records: int, limit: int) -> Iterator[Chunk]:

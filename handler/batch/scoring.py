@@ -154,14 +154,17 @@ class ObjectScorer:
     store: S3Store
     deadline: Deadline
 
-    def score(self, ref: ObjectRef) -> dict[str, Any]:
-        """Score one object unless it is done already; returns its summary; raises OutOfTime."""
+    def score(self, ref: ObjectRef, head: ObjectHead | None = None) -> dict[str, Any]:
+        """Score one object unless it is done already; returns its summary; raises OutOfTime.
+
+        ``head`` is what a listing already said of the object; without it, S3 is asked.
+        """
         started = time.perf_counter()
         fmt = format_of(ref.key)
         outputs = outputs_for(ref, fmt, self.settings)
         if outputs is None:
             return _skipped(ref, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
-        head = self.store.head(ref)
+        head = head or self.store.head(ref)
         if head is None:
             logger.warning("object no longer exists; nothing to score", extra={"object": ref.uri})
             return _skipped(ref, "the object no longer exists")

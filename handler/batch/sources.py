@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from handler.dispatch import EventSource
 
@@ -26,14 +26,21 @@ def _first_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-class S3NotificationEvent(EventSource):
-    """S3 ObjectCreated notifications sent straight to the function."""
+class _RecordsEvent(EventSource):
+    """An event whose ``Records`` come from one AWS service, named by their ``eventSource``."""
 
-    kind = "S3 event notification"
+    event_source: ClassVar[str] = ""
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
-        return _first_record(event).get("eventSource") == "aws:s3"
+        return _first_record(event).get("eventSource") == cls.event_source
+
+
+class S3NotificationEvent(_RecordsEvent):
+    """S3 ObjectCreated notifications sent straight to the function."""
+
+    kind = "S3 event notification"
+    event_source = "aws:s3"
 
     @classmethod
     def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
@@ -41,14 +48,11 @@ class S3NotificationEvent(EventSource):
         return str(elements.get("x-amz-request-id")) if isinstance(elements, Mapping) else None
 
 
-class SqsEvent(EventSource):
+class SqsEvent(_RecordsEvent):
     """A batch of SQS messages: wrapped S3 notifications or inference jobs."""
 
     kind = "SQS messages (S3 notifications or inference jobs)"
-
-    @classmethod
-    def claims(cls, event: Mapping[str, Any]) -> bool:
-        return _first_record(event).get("eventSource") == "aws:sqs"
+    event_source = "aws:sqs"
 
     @classmethod
     def correlation_id(cls, event: Mapping[str, Any]) -> str | None:

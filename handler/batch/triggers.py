@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -36,23 +36,13 @@ def s3_refs(event: Mapping[str, Any]) -> Iterator[ObjectRef]:
 
 @dataclass
 class PrefixRun:
-    """What one schedule run did under a prefix."""
+    """What one schedule run did under a prefix: the invocation's answer."""
 
     prefix: str
     scored: list[str] = field(default_factory=list)
     already_scored: int = 0
     skipped: int = 0
-    deferred: int = 0
-
-    def as_json(self) -> dict[str, Any]:
-        """The invocation's answer."""
-        return {
-            "prefix": self.prefix,
-            "scored": self.scored,
-            "already_scored": self.already_scored,
-            "skipped": self.skipped,
-            "deferred_to_next_run": self.deferred,
-        }
+    deferred_to_next_run: int = 0
 
 
 class BatchTriggers:
@@ -107,14 +97,14 @@ class BatchTriggers:
         prefix = str(spec.get("prefix") or self.settings.input_prefix)
         scorer = self._scorer(context)
         run = PrefixRun(prefix=f"s3://{bucket}/{prefix}")
-        for ref, _ in scorer.store.list_objects(str(bucket), prefix):
-            if run.deferred or scorer.deadline.passed():
-                run.deferred += 1  # keep counting so the answer says how much is left
+        for ref, head in scorer.store.list_objects(str(bucket), prefix):
+            if run.deferred_to_next_run or scorer.deadline.passed():
+                run.deferred_to_next_run += 1  # keep counting so the answer says how much is left
                 continue
             try:
-                status = scorer.score(ref)["status"]
+                status = scorer.score(ref, head)["status"]  # the listing's ETag spares a HEAD per object
             except OutOfTime:
-                run.deferred += 1
+                run.deferred_to_next_run += 1
                 continue
             if status == "already-scored":
                 run.already_scored += 1
@@ -122,8 +112,9 @@ class BatchTriggers:
                 run.skipped += 1
             else:
                 run.scored.append(ref.uri)
-        logger.info("schedule run", extra=run.as_json() | {"scored": len(run.scored)})
-        return run.as_json()
+        answer = asdict(run)
+        logger.info("schedule run", extra=answer | {"scored": len(run.scored)})
+        return answer
 
     def sqs(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Each message on its own; the failed ones come back in batchItemFailures."""
