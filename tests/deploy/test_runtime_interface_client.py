@@ -1,0 +1,375 @@
+"""GIVEN the image's own command, `python -m awslambdaric handler.entrypoint.lambda_handler`, run in the
+repository root against a fake Lambda Runtime API, without the export-time packages WHEN the event files
+are served through it THEN every HTTP response equals what the entry point returns in-process, under the
+trace header Lambda sent; batch events leave the expected objects and batch item failures, logged under
+the served request id; an unsupported event is an invocation error the warm instance survives; and a
+bad model or setting fails INIT through /runtime/init/error with one clear message and no invocation."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from handler.local_gateway import LocalContext
+from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
+from testkit.events import event_files, load_event, response_json
+from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
+from testkit.runtime_api import (
+    FUNCTION_NAME,
+    IMAGE_LACKS,
+    Invocation,
+    Post,
+    awslambdaric,
+    runtime_api,
+    xray_daemon,
+)
+
+Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
+WAIT_S = 60.0  # every wait is bounded: a hang fails the test instead of blocking CI
+HTTP_KINDS = ("http-api-v2.", "rest-v1-stage.", "alb.", "function-url.")
+HTTP_FILES = [path.name for path in event_files() if path.name.startswith(HTTP_KINDS)]
+UNSUPPORTED = "unsupported.cognito-trigger.json"
+# The unsupported event sits among the HTTP ones, so the instance must keep serving after it fails.
+HTTP_RUN = [*HTTP_FILES[: len(HTTP_FILES) // 2], UNSUPPORTED, *HTTP_FILES[len(HTTP_FILES) // 2 :]]
+BATCH_FILES = [
+    "s3.put.json",
+    "sqs.s3-put.json",
+    "eventbridge.object-created.json",
+    "distributed-map.item.json",
+    "sqs.jobs-mixed.json",
+    "schedule.scheduled-event.json",
+    "schedule.rule-input.json",
+]
+POISON_IDS = [f"0d3f6d5e-1a2b-4c3d-8e9f-00000000000{n}" for n in (3, 4, 6, 7)]
+# /health "init" values that legitimately differ between the client's process and this one: how long
+# each INIT took, and what the Lambda environment decides (AWS_LAMBDA_INITIALIZATION_TYPE, and threads from
+# AWS_LAMBDA_FUNCTION_MEMORY_SIZE). The last two are checked on their own below.
+INIT_TIMINGS = ("session_ms", "warmup_ms")
+PER_PROCESS = (*INIT_TIMINGS, "initialization_type", "threads")
+
+
+@dataclass(frozen=True)
+class Served:
+    """What one awslambdaric process did with a sequence of event files."""
+
+    invocations: dict[str, Invocation]
+    posts: dict[str, Post]
+    log_records: list[dict[str, Any]]
+    handler_segments: list[dict[str, Any]]
+    alive_after: bool
+    output: str
+
+
+def serve(names: list[str], env: dict[str, str], timeout_s: float) -> Served:
+    """Feed the event files, in order, to ONE client process (one INIT, like a warm instance)."""
+    with runtime_api() as api, xray_daemon() as daemon:
+        invocations = {name: api.enqueue(load_event(name), timeout_s=timeout_s) for name in names}
+        with awslambdaric(api, env=env | {"AWS_XRAY_DAEMON_ADDRESS": daemon.address}) as client:
+            try:
+                api.wait_for_posts(len(names), timeout_s=WAIT_S, alive=client.alive)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n--- client output:\n{client.output()}") from None
+            segments = daemon.wait_for("## lambda_handler", len(names))
+            alive_after = client.alive()
+        posts = {name: api.post_for(invocation.request_id) for name, invocation in invocations.items()}
+        return Served(invocations, posts, client.log_records(), segments, alive_after, client.output())
+
+
+@pytest.fixture(scope="module")
+def http_run(default_model: Path) -> Served:
+    """Every HTTP event file, and the unsupported one, through one client with default settings."""
+    return serve(HTTP_RUN, env={}, timeout_s=30)
+
+
+@pytest.fixture(scope="module")
+def entry(default_model: Path) -> Entry:
+    """The entry point in this process, with default settings: the oracle for the client's responses."""
+    from handler.entrypoint import lambda_handler  # noqa: PLC0415 - importing it is INIT: it loads the model
+
+    handler: Entry = lambda_handler
+    return handler
+
+
+def content_type(response: dict[str, Any]) -> str | None:
+    """The content-type of a Lambda HTTP response, from headers or multiValueHeaders."""
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    multi = {k.lower(): v[0] for k, v in (response.get("multiValueHeaders") or {}).items() if v}
+    return headers.get("content-type") or multi.get("content-type")
+
+
+def comparable_body(response: dict[str, Any]) -> Any:
+    """The JSON body (text for HTML), with the per-process INIT values blanked out of /health."""
+    if not str(content_type(response)).startswith("application/json"):
+        return response["body"]
+    body = response_json(response)
+    if isinstance(body, dict) and isinstance(body.get("init"), dict):
+        body["init"] |= dict.fromkeys(PER_PROCESS, "<per process>")
+    return body
+
+
+@pytest.mark.parametrize("name", HTTP_FILES)
+def test_each_http_event_gets_through_the_client_what_the_entry_point_returns_in_process(
+    http_run: Served, entry: Entry, name: str
+) -> None:
+    post = http_run.posts[name]
+    assert post.kind == "response", post.body
+    assert post.headers["content-type"] == "application/json"
+    expected = entry(load_event(name), LocalContext())
+    actual = post.body
+    assert actual["statusCode"] == expected["statusCode"]
+    assert content_type(actual) == content_type(expected)
+    assert actual.get("isBase64Encoded") == expected.get("isBase64Encoded")
+    assert comparable_body(actual) == comparable_body(expected)
+
+
+def test_health_through_the_client_reports_a_lambda_init_with_the_memory_s_threads(http_run: Served) -> None:
+    # The two fields of /health that depend on the environment Lambda gives the process, checked here.
+    init = response_json(http_run.posts["http-api-v2.health.json"].body)["init"]
+    assert init["initialization_type"] == "on-demand"
+    assert init["threads"] == min(os.cpu_count() or 1, 2)  # 2048 MB buys two vCPUs (1,769 MB each)
+    assert all(isinstance(init[key], float) for key in INIT_TIMINGS)
+
+
+def test_one_init_serves_every_event_each_under_the_trace_header_lambda_sent(http_run: Served) -> None:
+    sent = {(invocation.trace_root, invocation.trace_parent) for invocation in http_run.invocations.values()}
+    traced = {(segment["trace_id"], segment["parent_id"]) for segment in http_run.handler_segments}
+    assert traced == sent
+    cold = [segment for segment in http_run.handler_segments if segment["annotations"]["ColdStart"]]
+    first = http_run.invocations[HTTP_RUN[0]]
+    assert [segment["trace_id"] for segment in cold] == [first.trace_root]
+    assert sum(record.get("message") == "model ready" for record in http_run.log_records) == 1
+    assert sum("ColdStart" in record for record in http_run.log_records) == 1  # the EMF cold-start metric
+
+
+def test_an_unsupported_event_is_an_invocation_error_naming_the_accepted_kinds_and_serving_goes_on(
+    http_run: Served, entry: Entry
+) -> None:
+    from handler.entrypoint import SOURCES  # noqa: PLC0415 - already imported (INIT) by the entry fixture
+
+    post = http_run.posts[UNSUPPORTED]
+    assert post.kind == "error"
+    assert post.body["errorType"] == "UnsupportedEventError"
+    assert post.body["requestId"] == http_run.invocations[UNSUPPORTED].request_id
+    message = post.body["errorMessage"]
+    assert message.startswith("unrecognised event (an object with keys ['callerContext', 'region', ")
+    assert all(source.kind in message for source in SOURCES)
+    assert json.loads(post.headers["lambda-runtime-function-xray-error-cause"])["exceptions"][0]["type"] == (
+        "UnsupportedEventError"
+    )
+    after = HTTP_RUN[HTTP_RUN.index(UNSUPPORTED) + 1 :]
+    assert after
+    assert all(http_run.posts[name].kind == "response" for name in after)
+    assert http_run.alive_after  # still waiting on /next: the failure did not end the instance
+
+
+# --- batch events against moto -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def digits() -> np.ndarray:
+    """Held-out digits [n, 1, 8, 8] as float32."""
+    x: np.ndarray = np.load(DIGITS_TEST_SET)["X"]
+    return x.astype(np.float32)
+
+
+def expected_labels(x: np.ndarray) -> list[str]:
+    """What onnxruntime alone says for these digits."""
+    session = ort.InferenceSession(str(DEFAULT_MODEL), providers=["CPUExecutionProvider"])
+    return [str(label) for label in session.run(["label"], {"input": x.reshape(-1, 1, 8, 8)})[0]]
+
+
+def upload_inputs(aws: Aws, x: np.ndarray) -> None:
+    """The objects the batch event files name, plus one only the schedule finds."""
+    jsonl = [json.dumps({"id": f"img-{n}", "instance": row.astype(int).tolist()}) for n, row in enumerate(x[:6])]
+    aws.put("input/digits.jsonl", ("\n".join(jsonl) + "\n").encode())
+    table = io.StringIO()
+    writer = csv.writer(table, lineterminator="\n")
+    writer.writerow(["id", *[f"pixel_{i}" for i in range(64)]])
+    writer.writerows([f"row-{n}", *row.ravel().astype(int).tolist()] for n, row in enumerate(x[6:10]))
+    aws.put("input/daily batch.csv", table.getvalue().encode())
+    npy = io.BytesIO()
+    np.save(npy, x[10:15].reshape(5, 64))
+    aws.put("input/digits.npy", npy.getvalue())
+    aws.put("input/digits.csv", "\n".join(",".join(str(int(v)) for v in r.ravel()) for r in x[15:18]).encode())
+    aws.put("input/extra.jsonl", "".join(json.dumps(r.astype(int).tolist()) + "\n" for r in x[18:20]).encode())
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """The client's answers to the batch events, and the buckets they left behind."""
+
+    served: Served
+    outputs: dict[str, bytes]
+    results: dict[str, bytes]
+
+
+@pytest.fixture(scope="module")
+def batch_run(default_model: Path, digits: np.ndarray) -> Iterator[BatchRun]:
+    """Every batch event file through one client, pointed at moto exactly as the in-process batch tests are."""
+    with aws_environment() as aws:
+        aws.empty_buckets()
+        upload_inputs(aws, digits)
+        # As template.yaml configures the batch function: a "Scheduled Event" names no bucket.
+        env = ENV | {"AWS_ENDPOINT_URL": aws.url, "INPUT_BUCKET": INPUT_BUCKET}
+        served = serve(BATCH_FILES, env=env, timeout_s=900)
+        outputs = {key: aws.read(key) for key in aws.objects(prefix="output/")}
+        results = {key: aws.read(key, bucket=OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET)}
+        yield BatchRun(served, outputs, results)
+
+
+def answer(run: BatchRun, name: str) -> Any:
+    """The response the client posted for one batch event file."""
+    post = run.served.posts[name]
+    assert post.kind == "response", post.body
+    return post.body
+
+
+def summary(run: BatchRun, key: str) -> dict[str, Any]:
+    """summary.json of one scored input object."""
+    data: dict[str, Any] = json.loads(run.outputs[f"output/{key.removeprefix('input/')}/summary.json"])
+    return data
+
+
+def test_s3_put_scores_its_jsonl_object_into_exact_predictions(batch_run: BatchRun, digits: np.ndarray) -> None:
+    response = answer(batch_run, "s3.put.json")
+    rows = [json.loads(line) for line in batch_run.outputs["output/digits.jsonl/predictions.jsonl"].splitlines()]
+    assert [row["id"] for row in rows] == [f"img-{n}" for n in range(6)]
+    assert [row["label"] for row in rows] == expected_labels(digits[:6])
+    assert summary(batch_run, "input/digits.jsonl")["records"] == {"in": 6, "scored": 6, "failed": 0}
+    assert response["objects"][0]["records"] == {"in": 6, "scored": 6, "failed": 0}
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "count", "predictions"),
+    [
+        ("sqs.s3-put.json", "input/daily batch.csv", 4, "predictions.csv"),
+        ("eventbridge.object-created.json", "input/digits.npy", 5, "predictions.npy"),
+        ("distributed-map.item.json", "input/digits.csv", 3, "predictions.csv"),
+    ],
+)
+def test_other_object_deliveries_score_the_object_they_name(
+    batch_run: BatchRun, name: str, key: str, count: int, predictions: str
+) -> None:
+    response = answer(batch_run, name)
+    assert summary(batch_run, key)["records"] == {"in": count, "scored": count, "failed": 0}
+    assert f"output/{key.removeprefix('input/')}/{predictions}" in batch_run.outputs
+    if name.startswith("sqs."):
+        assert response == {"batchItemFailures": []}
+    else:
+        assert response["objects"][0]["records"] == {"in": count, "scored": count, "failed": 0}
+
+
+def test_sqs_jobs_return_exactly_the_poison_messages_as_batch_item_failures(batch_run: BatchRun) -> None:
+    assert answer(batch_run, "sqs.jobs-mixed.json") == {
+        "batchItemFailures": [{"itemIdentifier": message_id} for message_id in POISON_IDS]
+    }
+    assert list(batch_run.results) == ["jobs/job-1.json"]  # job-4 failed and the bad result_uri wrote nothing
+    job = json.loads(batch_run.results["jobs/job-1.json"])
+    sent = json.loads(load_event("sqs.jobs-mixed")["Records"][0]["body"])["instances"]
+    labels = expected_labels(np.asarray(sent, dtype=np.float32))
+    assert [prediction["label"] for prediction in job["predictions"]] == labels
+
+
+def test_schedules_score_only_what_no_event_scored_before(batch_run: BatchRun) -> None:
+    first = answer(batch_run, "schedule.scheduled-event.json")
+    assert first["scored"] == [f"s3://{INPUT_BUCKET}/input/extra.jsonl"]
+    assert first["already_scored"] == 4
+    second = answer(batch_run, "schedule.rule-input.json")
+    assert second["scored"] == []
+    assert second["already_scored"] == 5
+
+
+def test_batch_log_lines_carry_the_request_id_and_trace_the_fake_served(batch_run: BatchRun) -> None:
+    records = batch_run.served.log_records
+    for name, invocation in batch_run.served.invocations.items():
+        mine = [record for record in records if record.get("function_request_id") == invocation.request_id]
+        assert mine, f"no log line of {name} carries {invocation.request_id}:\n{batch_run.served.output}"
+        assert {record["xray_trace_id"] for record in mine} == {invocation.trace_root}
+        assert {record["function_name"] for record in mine} == {FUNCTION_NAME}
+        assert {record["cold_start"] for record in mine} == {name == BATCH_FILES[0]}
+
+
+# --- INIT failures -----------------------------------------------------------------------------------
+
+
+def truncated_model(directory: Path) -> dict[str, str]:
+    data = DEFAULT_MODEL.read_bytes()
+    (directory / "model.onnx").write_bytes(data[: len(data) // 2])
+    return {"MODEL_PATH": str(directory / "model.onnx")}
+
+
+def missing_model(directory: Path) -> dict[str, str]:
+    return {"MODEL_PATH": str(directory / "model.onnx")}
+
+
+def not_onnx(directory: Path) -> dict[str, str]:
+    (directory / "model.onnx").write_bytes(b"this is not a protobuf" * 10)
+    return {"MODEL_PATH": str(directory / "model.onnx")}
+
+
+def zero_batch(_: Path) -> dict[str, str]:
+    return {"MAX_BATCH_SIZE": "0"}
+
+
+MODEL = "MODEL_PATH='{path}'"
+INIT_FAILURES: dict[str, tuple[Callable[[Path], dict[str, str]], str, str]] = {
+    "truncated-model": (truncated_model, "ModelLoadError", MODEL + " is not a loadable ONNX model: "),
+    "missing-model": (missing_model, "ModelLoadError", MODEL + " is not a file: export a model first (make model)"),
+    "not-onnx": (not_onnx, "ModelLoadError", MODEL + " is not a loadable ONNX model: "),
+    "max-batch-size-0": (
+        zero_batch,
+        "SettingsError",
+        "invalid configuration: MAX_BATCH_SIZE='0': Input should be greater than or equal to 1",
+    ),
+}
+
+
+def fail_init(env: dict[str, str], handler: str | None = None) -> tuple[Post, int, list[Invocation], str]:
+    """Start a client that must fail INIT: its one post, exit status, what it was served and its output."""
+    with runtime_api() as api:
+        api.enqueue(load_event("http-api-v2.health"))
+        with awslambdaric(api, env=env, **({"handler": handler} if handler else {})) as client:
+            posts = api.wait_for_posts(1, timeout_s=WAIT_S)
+            assert posts[0].kind == "init-error", f"INIT did not fail: {posts[0]!r}\n{client.output()}"
+            status = client.wait_exit(timeout_s=WAIT_S)
+        assert len(api.posts) == 1, api.posts
+        return posts[0], status, api.served, client.output()
+
+
+@pytest.mark.parametrize("case", INIT_FAILURES)
+def test_init_failures_go_to_init_error_with_one_clear_message_and_no_invocation(
+    tmp_path: Path, default_model: Path, case: str
+) -> None:
+    make_env, error_type, message = INIT_FAILURES[case]
+    env = make_env(tmp_path)
+    post, status, served, output = fail_init(env)
+    assert status != 0, output
+    assert served == []
+    assert (post.kind, post.request_id) == ("init-error", None)
+    assert post.headers["lambda-runtime-function-error-type"] == post.body["errorType"] == error_type
+    text = post.body["errorMessage"]
+    assert text.startswith(message.format(path=env.get("MODEL_PATH"))), text
+    assert "\n" not in text
+    assert "Traceback" not in text
+    assert not text.startswith((error_type, "<", "("))  # the message itself, not a repr of the exception
+    assert post.body["stackTrace"]  # the trace travels beside the message, not in it
+
+
+@pytest.mark.parametrize("package", sorted(IMAGE_LACKS))
+def test_the_client_cannot_import_what_the_lambda_image_lacks(package: str) -> None:
+    post, status, served, _ = fail_init({}, handler=f"{package}.handler")
+    assert (status, served) == (1, [])
+    assert post.headers["lambda-runtime-function-error-type"] == "Runtime.ImportModuleError"
+    assert post.body["errorMessage"] == (
+        f"Unable to import module '{package}': No module named '{package}' (not in the Lambda image)"
+    )

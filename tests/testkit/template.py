@@ -1,0 +1,78 @@
+"""template.yaml as data, for the tests that check it against the code it deploys.
+
+CloudFormation's short tags (!Ref, !Sub, !GetAtt, ...) become their long forms, so the tests can tell a
+literal value from a reference without a CloudFormation library in the project venv.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from testkit.paths import REPO
+
+TEMPLATE = REPO / "template.yaml"
+DOCKERFILE = REPO / "Dockerfile"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A SafeLoader that knows CloudFormation's short-form intrinsic functions."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@cache
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template, parsed once."""
+    template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CfnLoader)  # a SafeLoader subclass
+    return template
+
+
+def resources(kind: str, template: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Logical id -> resource, for every resource of one type."""
+    found = (template or load_template())["Resources"]
+    return {name: resource for name, resource in found.items() if resource["Type"] == kind}
+
+
+def function_environment(name: str, template: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A function's environment: the Globals' variables overlaid with its own, as SAM merges them."""
+    template = template or load_template()
+    shared = template["Globals"]["Function"]["Environment"]["Variables"]
+    own = template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+    return {**shared, **own}
+
+
+def parameter_default(name: str, template: dict[str, Any] | None = None) -> Any:
+    """The default of a template parameter."""
+    return (template or load_template())["Parameters"][name]["Default"]
+
+
+def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per Dockerfile instruction, continuation lines joined, comments dropped."""
+    joined = re.sub(r"\\\n\s*", " ", path.read_text())
+    instructions = []
+    for line in joined.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            keyword, _, rest = stripped.partition(" ")
+            instructions.append((keyword.upper(), rest.strip()))
+    return instructions
