@@ -6,6 +6,7 @@ subsegment mean the same thing whichever way a request arrived.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Mapping, Sequence
 
@@ -14,9 +15,20 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.model import OnnxModel
-from handler.settings import get_settings
+from handler.settings import Settings, SettingsError, get_settings
 
-_settings = get_settings()
+
+def _settings_or_log() -> Settings:
+    """The settings; a bad one is logged as one structured INIT line (the usual logger needs them) and re-raised."""
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        service = os.environ.get("POWERTOOLS_SERVICE_NAME") or "onnx-lambda"
+        Logger(service=service).error(f"INIT failed: {exc}")
+        raise
+
+
+_settings = _settings_or_log()
 logger = Logger(service=_settings.service_name, level=_settings.log_level)
 metrics = Metrics(namespace=_settings.metrics_namespace, service=_settings.service_name)
 tracer = Tracer(service=_settings.service_name)

@@ -72,6 +72,10 @@ def test_bad_settings_fail_init_with_one_clear_message(env: dict[str, str], mess
     result = run_python("import handler.entrypoint", env=env)
     assert result.returncode == 1
     assert message in result.stderr
+    failures = [r for r in json_lines(result.stdout) if r.get("level") == "ERROR"]
+    assert len(failures) == 1
+    assert failures[0]["message"].startswith("INIT failed: ")
+    assert message in failures[0]["message"]
 
 
 def test_a_file_that_is_not_onnx_fails_init_with_a_log_line_naming_it(tmp_path: Path) -> None:

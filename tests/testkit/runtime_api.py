@@ -1,4 +1,4 @@
-"""A fake AWS Lambda Runtime API (version 2018-06-01), and awslambdaric run against it as the image runs it.
+"""A fake AWS Lambda Runtime API (version 2018-06-01), for awslambdaric to run against as the image runs it.
 
 Why: the image's real entry is ``python -m awslambdaric handler.entrypoint.lambda_handler``. The in-process
 tests call ``lambda_handler`` directly, so they never see what the runtime interface client does with a
@@ -6,20 +6,16 @@ return value, an exception or a failed INIT. The real Runtime Interface Emulator
 (no Docker, no RIE binary; see AWS_TOOLING.md section 7), so this loopback server stands in for it. It
 serves queued events on ``/next`` with the headers Lambda sends, records every response, invocation
 error and INIT error the client posts (body and headers), and answers 202 as the real API does.
+testkit.runtime_client starts the client against it.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import queue
 import re
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -27,20 +23,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
-from testkit.paths import REPO
-from testkit.process import block_imports, json_lines
-
 API = "/2018-06-01/runtime"
-ENTRY_HANDLER = "handler.entrypoint.lambda_handler"
 FUNCTION_NAME = "onnx-lambda"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
-# What the Lambda image does without: export-time packages that must never be imported at run time.
-IMAGE_LACKS = frozenset({"torch", "sklearn", "skl2onnx", "onnx", "joblib", "model_export"})
-# Set by Lambda itself or by a previous harness; a child must only see what lambda_environment() gives it.
-LAMBDA_ONLY = ("AWS_LAMBDA_", "_X_AMZN_TRACE_ID", "_HANDLER", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR")
 POST_PATH = re.compile(rf"^{API}/(?:invocation/(?P<id>[^/]+)/(?P<kind>response|error)|(?P<init>init/error))$")
 
 
@@ -245,160 +232,3 @@ def runtime_api() -> Iterator[FakeRuntimeApi]:
         yield api
     finally:
         api.stop()
-
-
-def write_import_blocker(directory: Path, packages: frozenset[str] = IMAGE_LACKS) -> Path:
-    """A sitecustomize.py in ``directory`` that makes ``packages`` unimportable.
-
-    Python imports sitecustomize from sys.path at start-up, so putting ``directory`` first on PYTHONPATH
-    blocks them in the child without touching its command line, which must stay the image's CMD.
-    """
-    (directory / "sitecustomize.py").write_text(block_imports(packages, "not in the Lambda image"))
-    return directory
-
-
-def lambda_environment(api_address: str, blocker_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """This process's environment without Lambda leftovers, plus what Lambda sets for a function."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith(LAMBDA_ONLY)}
-    python_path = [str(blocker_dir), *filter(None, [env.get("PYTHONPATH")])]
-    lambda_sets = {
-        "AWS_LAMBDA_RUNTIME_API": api_address,
-        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION_NAME,
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048",
-        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{FUNCTION_NAME}",
-        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/11/23/[$LATEST]fake",
-        "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "LAMBDA_TASK_ROOT": str(REPO),
-        "PYTHONPATH": os.pathsep.join(python_path),
-    }
-    return env | lambda_sets | (extra or {})
-
-
-@dataclass
-class RicProcess:
-    """A running ``python -m awslambdaric``: its process and everything it printed."""
-
-    popen: subprocess.Popen[bytes]
-    output_path: Path
-    captured: str | None = None  # the whole output, kept when the process ends and its scratch dir goes
-
-    def alive(self) -> bool:
-        """True while the client runs (it only exits on INIT failure or a Runtime API error)."""
-        return self.popen.poll() is None
-
-    def wait_exit(self, timeout_s: float = 60.0) -> int:
-        """The exit status; raises subprocess.TimeoutExpired if it is still running."""
-        return self.popen.wait(timeout=timeout_s)
-
-    def output(self) -> str:
-        """stdout and stderr so far, interleaved as printed (awslambdaric's \\r line joins read as \\n)."""
-        if self.captured is not None:
-            return self.captured
-        return self.output_path.read_text(errors="replace")
-
-    def log_records(self) -> list[dict[str, Any]]:
-        """The JSON lines it printed: Powertools log records and EMF metrics."""
-        return json_lines(self.output())
-
-
-@contextmanager
-def awslambdaric(
-    api: FakeRuntimeApi, env: dict[str, str] | None = None, handler: str = ENTRY_HANDLER
-) -> Iterator[RicProcess]:
-    """``python -m awslambdaric HANDLER`` in the repository root, as the image's CMD; killed by PID at the end.
-
-    The client loops on /next forever, so it never exits on its own after a good INIT.
-    """
-    with tempfile.TemporaryDirectory(prefix="ric-") as scratch:
-        directory = Path(scratch)
-        output_path = directory / "output.log"
-        environment = lambda_environment(api.address, write_import_blocker(directory), env)
-        with output_path.open("wb") as output:
-            popen = subprocess.Popen(
-                [sys.executable, "-m", "awslambdaric", handler],
-                cwd=REPO,
-                env=environment,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        client = RicProcess(popen, output_path)
-        try:
-            yield client
-        finally:
-            if popen.poll() is None:
-                os.kill(popen.pid, signal.SIGKILL)
-            popen.wait(timeout=10)
-            client.captured = client.output()
-
-
-class XRayDaemon:
-    """A UDP listener in place of the X-Ray daemon, to see which trace the handler's subsegments joined.
-
-    Why: Lambda hands the trace header to the runtime, awslambdaric puts it in _X_AMZN_TRACE_ID, and the
-    X-Ray SDK behind Powertools' Tracer parents every subsegment on it. What arrives here (via
-    AWS_XRAY_DAEMON_ADDRESS) is the only trace of an HTTP invocation, which logs nothing on success.
-    """
-
-    def __init__(self) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.settimeout(0.05)
-        self._segments: list[dict[str, Any]] = []
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._receive, name="fake-xray-daemon", daemon=True)
-        self._thread.start()
-
-    @property
-    def address(self) -> str:
-        """host:port, the value of AWS_XRAY_DAEMON_ADDRESS."""
-        host, port = self._socket.getsockname()[:2]
-        return f"{host}:{port}"
-
-    def segments(self, name: str | None = None) -> list[dict[str, Any]]:
-        """Every (sub)segment document received so far, or those with this name."""
-        with self._lock:
-            return [segment for segment in self._segments if name is None or segment.get("name") == name]
-
-    def wait_for(self, name: str, count: int, timeout_s: float = 10.0) -> list[dict[str, Any]]:
-        """At least ``count`` subsegments called ``name``; UDP may trail the response the client posted."""
-        deadline = time.monotonic() + timeout_s
-        while len(found := self.segments(name)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{len(found)} of {count} {name!r} subsegments arrived: {self.segments()!r}")
-            time.sleep(0.02)
-        return found
-
-    def _receive(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                datagram = self._socket.recv(65536)
-            except TimeoutError:
-                continue
-            _, _, document = datagram.partition(b"\n")  # a {"format": "json", "version": 1} header comes first
-            try:
-                segment = json.loads(document)
-            except ValueError:
-                segment = {"unparsed": document.decode("utf-8", "replace")}
-            with self._lock:
-                self._segments.append(segment)
-
-    def stop(self) -> None:
-        """Stop receiving and close the socket."""
-        self._stopping.set()
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-
-@contextmanager
-def xray_daemon() -> Iterator[XRayDaemon]:
-    """A fake X-Ray daemon on a free loopback UDP port, stopped when the block ends."""
-    daemon = XRayDaemon()
-    try:
-        yield daemon
-    finally:
-        daemon.stop()
