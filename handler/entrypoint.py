@@ -30,14 +30,26 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 RUNTIME = build_runtime(get_settings())
 
+
+def _batch(trigger: str) -> LambdaHandler:
+    """RUNTIME.batch's handler named ``trigger``, looked up per event, so the batch code (and its
+    imports) is built only where batch events arrive."""
+
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        handler: LambdaHandler = getattr(RUNTIME.batch, trigger)
+        return handler(event, context)
+
+    return handle
+
+
 # Which handler serves each kind of event, in the order they are tried.
 HANDLERS: dict[type[EventSource], LambdaHandler] = {
     **dict.fromkeys(HTTP_SOURCES, RUNTIME.http),
-    S3NotificationEvent: RUNTIME.batch.s3_notification,
-    SqsEvent: RUNTIME.batch.sqs,
-    EventBridgeObjectCreated: RUNTIME.batch.eventbridge_object_created,
-    ScheduleEvent: RUNTIME.batch.schedule,
-    DistributedMapItem: RUNTIME.batch.distributed_map_item,
+    S3NotificationEvent: _batch("s3_notification"),
+    SqsEvent: _batch("sqs"),
+    EventBridgeObjectCreated: _batch("eventbridge_object_created"),
+    ScheduleEvent: _batch("schedule"),
+    DistributedMapItem: _batch("distributed_map_item"),
 }
 SOURCES = tuple(HANDLERS)
 

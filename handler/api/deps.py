@@ -19,13 +19,16 @@ class ModelState:
     report: InitReport | None = None
 
 
-def model_state(request: Request) -> ModelState:
+# Both dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a worker
+# thread, and under Mangum (a fresh event loop per invocation) that means starting a thread for every
+# request, about 1 ms each.
+async def model_state(request: Request) -> ModelState:
     """The app's ModelState (set by create_app)."""
     state: ModelState = request.app.state.model_state
     return state
 
 
-def ready_model(state: Annotated[ModelState, Depends(model_state)]) -> OnnxModel:
+async def ready_model(state: Annotated[ModelState, Depends(model_state)]) -> OnnxModel:
     """The model, or 503 while it is not ready."""
     if state.model is None:
         raise NotReady("the model is not ready yet (loading or warming up); retry shortly")

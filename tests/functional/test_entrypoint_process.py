@@ -87,3 +87,20 @@ def test_a_file_that_is_not_onnx_fails_init_with_a_log_line_naming_it(tmp_path: 
     assert len(failures) == 1
     assert failures[0]["message"].startswith(f"INIT failed: MODEL_PATH={str(corrupt)!r} is not a loadable ONNX model")
     assert json.dumps(failures[0])  # one structured line, not a bare traceback
+
+
+@pytest.mark.parametrize(("setting", "sdk_loaded"), [("", False), ("false", False), ("true", True)])
+def test_the_xray_sdk_is_imported_only_when_inference_tracing_is_on(setting: str, sdk_loaded: bool) -> None:
+    script = INVOKE_EVENT + "\nprint('SDK', 'aws_xray_sdk.core' in sys.modules, 'botocore.client' in sys.modules)"
+    result = run_python(
+        script, str(EVENTS / "http-api-v2.predict.json"), env={"TRACE_INFERENCE": setting, "INPUT_BUCKET": ""}
+    )  # the API function
+    assert result.returncode == 0, result.stderr
+    assert response_of(result.stdout)["statusCode"] == 200
+    assert f"SDK {sdk_loaded} {sdk_loaded}" in result.stdout  # the SDK is what builds a botocore client
+
+
+def test_an_api_function_never_imports_the_batch_code_and_a_batch_function_does_at_init() -> None:
+    script = "import sys\nimport handler.entrypoint\nprint('BATCH', 'handler.batch.triggers' in sys.modules)"
+    assert "BATCH False" in run_python(script, env={"INPUT_BUCKET": ""}).stdout
+    assert "BATCH True" in run_python(script, env={"INPUT_BUCKET": "onnx-lambda-input"}).stdout

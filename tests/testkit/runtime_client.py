@@ -140,7 +140,10 @@ def serve(names: list[str], env: dict[str, str], timeout_s: float) -> Served:
     """Feed the event files, in order, to ONE client process (one INIT, like a warm instance)."""
     with runtime_api() as api, xray_daemon() as daemon:
         invocations = {name: api.enqueue(load_event(name), timeout_s=timeout_s) for name in names}
-        with awslambdaric(api, env=env | {"AWS_XRAY_DAEMON_ADDRESS": daemon.address}) as client:
+        # Tracing on (TRACE_INFERENCE), as a function deployed with it: the subsegments prove the trace header
+        # reaches the handler.
+        tracing = {"AWS_XRAY_DAEMON_ADDRESS": daemon.address, "TRACE_INFERENCE": "true"}
+        with awslambdaric(api, env=env | tracing) as client:
             try:
                 api.wait_for_posts(len(names), timeout_s=WAIT_S, alive=client.alive)
             except AssertionError as exc:
