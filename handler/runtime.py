@@ -80,6 +80,9 @@ def build_runtime(settings: Settings) -> Runtime:
     )
     state = ModelState(model=model, report=report)
     runtime = Runtime(state=state, http=http_adapter(state, settings), settings=settings)
-    if settings.input_bucket:
-        _ = runtime.batch  # the batch function: pay the batch imports at INIT, not on the first event
+    if settings.input_bucket:  # the batch function: pay the batch imports at INIT, not on the first event
+        from handler.batch.store import import_sdk  # noqa: PLC0415
+
+        _ = runtime.batch
+        import_sdk()
     return runtime

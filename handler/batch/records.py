@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import islice
 from typing import IO, Any
 
 import numpy as np
@@ -169,14 +170,43 @@ def _jsonl_line(text: str | None, problem: str | None, spec: TensorSpec, where: 
     return _jsonl_record(text, spec, where)
 
 
-def _jsonl_items(stream: IO[bytes], spec: TensorSpec, limit: int) -> Iterator[Parsed]:
-    for line, text, problem in _Lines(stream, limit):
+Line = tuple[int, str | None, str | None]
+
+
+def _jsonl_items(lines: list[Line], spec: TensorSpec) -> Iterator[Parsed]:
+    for line, text, problem in lines:
         yield _attempt(line, line, partial(_jsonl_line, text, problem, spec, f"line {line}"))
+
+
+def _whole_chunk(lines: list[Line], spec: TensorSpec) -> Chunk | None:
+    """The chunk parsed in one go when every line is a plain array that fits, else None.
+
+    One json.loads and one numpy conversion for the chunk instead of one per line: the same parser and
+    the same checks (json_to_array) on the same values, so the result is what the line-by-line path
+    gives; any doubt (an object, an empty or unreadable line, a conversion error, a count that is off)
+    sends the chunk down that path, which finds and reports each bad line on its own.
+    """
+    inner = spec.shape[1:]
+    texts = [text for _, text, _ in lines]
+    if -1 in inner or any(text is None or not text.strip() or text.lstrip()[:1] != "[" for text in texts):
+        return None
+    try:
+        values = json.loads("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
+        array = json_to_array(values, spec.datatype, "chunk")
+    except (json.JSONDecodeError, ApiError):
+        return None
+    if len(values) != len(lines) or array.shape[:1] != (len(lines),) or math.prod(array.shape[1:]) != math.prod(inner):
+        return None
+    numbers = [line for line, _, _ in lines]
+    return Chunk(records=numbers, ids=[None] * len(lines), instances=list(array.reshape(len(lines), *inner)))
 
 
 def read_jsonl(stream: IO[bytes], spec: TensorSpec, chunk_records: int, limit: int) -> Iterator[Chunk]:
     """JSON Lines: each line an instance (array) or {"id": ..., "instance": [...]}."""
-    return chunked(_jsonl_items(stream, spec, limit), chunk_records)
+    lines = iter(_Lines(stream, limit))
+    while batch := list(islice(lines, chunk_records)):
+        whole = _whole_chunk(batch, spec)
+        yield whole if whole is not None else next(chunked(_jsonl_items(batch, spec), len(batch)))
 
 
 def _is_number(text: str) -> bool:

@@ -125,9 +125,15 @@ class S3Store:
                 yield ObjectRef(bucket, item["Key"]), ObjectHead(str(item["ETag"]), int(item["Size"]))
 
 
+def import_sdk() -> None:
+    """Import boto3 and its transfer manager now (~200 ms): a batch function's INIT calls this, so the first
+    event does not pay it. The client itself is still made on first use, from the configuration then."""
+    import boto3.s3.transfer  # type: ignore[import-untyped]  # noqa: F401, PLC0415 - see the module docstring
+
+
 @lru_cache(maxsize=1)
 def default_store() -> S3Store:
     """The store on the function's own S3 client, created on first use and kept for the instance's life."""
-    import boto3  # type: ignore[import-untyped]  # noqa: PLC0415 - see the module docstring
+    import boto3  # noqa: PLC0415 - see the module docstring
 
     return S3Store(boto3.client("s3"))
