@@ -9,11 +9,13 @@
 ARG PYTHON_VERSION=3.13
 
 FROM public.ecr.aws/lambda/python:${PYTHON_VERSION} AS dependencies
-COPY requirements/runtime.lock /tmp/runtime.lock
+COPY requirements/runtime.lock requirements/runtime-prune.txt /tmp/
 # --no-deps: the lock is complete and hashed; boto3/botocore and their dependencies are left out of it on
 # purpose because the base image ships them (/var/runtime). Wheels only: nothing compiles in the image.
+# Then the prune list (tests, C headers, onnxruntime's offline tools: ~30 MB nothing imports) goes.
 RUN pip install --no-cache-dir --no-deps --require-hashes --only-binary=:all: \
-        --target /opt/runtime -r /tmp/runtime.lock
+        --target /opt/runtime -r /tmp/runtime.lock \
+    && cd /opt/runtime && rm -rf $(grep -v '^#' /tmp/runtime-prune.txt)
 
 FROM public.ecr.aws/lambda/python:${PYTHON_VERSION}
 COPY --from=dependencies /opt/runtime ${LAMBDA_TASK_ROOT}

@@ -4,6 +4,7 @@ export-time package, the lock is what pyproject.toml resolves to, and the suite 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 import subprocess
@@ -14,72 +15,13 @@ from pathlib import Path
 
 import pytest
 
+from testkit.image import LOCK, base_python, distributions, install_like_the_image, lock_pins, size_mb
 from testkit.paths import REPO
-from testkit.template import dockerfile_instructions
 from testkit.tools import TOOLS_BIN
 
-LOCK = REPO / "requirements" / "runtime.lock"
-# manylinux tags the Lambda base image (Amazon Linux 2023, glibc 2.34) accepts, newest first.
-GLIBC_MINORS = (34, 28, 27, 26, 24, 17)
 FORBIDDEN = {"torch", "skl2onnx", "onnx", "scikit-learn", "joblib", "onnx-lambda"}
 # The runtime set must stay small; issue 6 targets 130 MB after trimming what onnxruntime ships unused.
 BUDGET_MB = 200
-
-
-def lock_pins(text: str) -> dict[str, str]:
-    """name -> version of every package the lock pins."""
-    return {m[1].lower(): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^ \\\n]+)", text, re.MULTILINE)}
-
-
-def image_pip_command() -> list[str]:
-    """The Dockerfile's `pip install` arguments, as the dependencies stage runs them."""
-    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN" and "pip install" in args]
-    assert len(runs) == 1, f"expected one pip install in the Dockerfile, found {runs}"
-    return shlex.split(runs[0])
-
-
-def base_python() -> str:
-    """The base image's Python version (the Dockerfile's PYTHON_VERSION argument)."""
-    args = [args for keyword, args in dockerfile_instructions() if keyword == "ARG" and "PYTHON_VERSION=" in args]
-    return args[0].split("=", 1)[1]
-
-
-def install_like_the_image(arch: str, target: Path) -> subprocess.CompletedProcess[str]:
-    """Run the image's pip command for ``arch`` into ``target`` (wheels for that platform, not this one)."""
-    command = image_pip_command()
-    assert command[:2] == ["pip", "install"]
-    arguments = command[2:]
-    arguments[arguments.index("--target") + 1] = str(target)
-    arguments[arguments.index("-r") + 1] = str(LOCK)
-    platforms = [f"--platform=manylinux_2_{minor}_{arch}" for minor in GLIBC_MINORS]
-    interpreter = ["--platform", f"manylinux2014_{arch}", "--python-version", base_python(), "--implementation", "cp"]
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            *arguments,
-            *platforms,
-            *interpreter,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=540,
-    )
-
-
-def size_mb(folder: Path) -> float:
-    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
-
-
-def distributions(folder: Path) -> set[str]:
-    """Normalised names of the distributions installed in ``folder``."""
-    names = {re.sub(r"-[^-]+\.dist-info$", "", path.name) for path in folder.glob("*.dist-info")}
-    return {re.sub(r"[-_.]+", "-", name).lower() for name in names}
 
 
 @pytest.fixture(scope="module", params=["aarch64", "x86_64"])
@@ -108,6 +50,50 @@ def test_no_export_time_package_is_in_the_runtime_set(runtime_set: tuple[str, Pa
     assert installed.isdisjoint(FORBIDDEN), installed & FORBIDDEN
     assert not list(target.glob("torch*"))
     assert not list(target.glob("skl2onnx*"))
+
+
+# What the Lambda base image has in /var/runtime and the lock leaves out (see the Makefile's lock target).
+BASE_IMAGE_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+SERVE_FROM_THE_SET = """
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[4], sys.argv[2]]
+from handler.entrypoint import lambda_handler
+from handler.local_gateway import LocalContext
+response = lambda_handler(json.load(open(sys.argv[3])), LocalContext())
+print("STATUS", response["statusCode"], "FROM", sys.modules["onnxruntime"].__file__.startswith(sys.argv[1]))
+"""
+
+
+def base_image_runtime(folder: Path) -> Path:
+    """A stand-in for the base image's /var/runtime: links to this venv's copies of what it provides."""
+    folder.mkdir()
+    for name in BASE_IMAGE_MODULES:
+        spec = importlib.util.find_spec(name)
+        assert spec is not None, name
+        origin = Path(str(spec.origin))
+        source = origin.parent if origin.name == "__init__.py" else origin
+        (folder / source.name).symlink_to(source)
+    return folder
+
+
+def test_the_pruned_set_alone_serves_a_request(tmp_path: Path) -> None:
+    """This machine's build of the same set, pruned the same way, with site-packages switched off (-S)
+    and only what the base image adds beside it."""
+    target = tmp_path / "task"
+    result = install_like_the_image(None, target)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not (target / "onnxruntime" / "transformers").exists()
+    event = REPO / "events" / "http-api-v2.predict.json"
+    runtime = base_image_runtime(tmp_path / "runtime")
+    served = subprocess.run(
+        [sys.executable, "-S", "-c", SERVE_FROM_THE_SET, str(target), str(REPO), str(event), str(runtime)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "MODEL_PATH": str(REPO / "models" / "digits-cnn.onnx")},
+    )
+    assert "STATUS 200 FROM True" in served.stdout, served.stderr[-3000:]
 
 
 def test_the_forbidden_check_sees_torch_when_it_is_there(tmp_path: Path) -> None:
