@@ -17,12 +17,13 @@ LOCK_DATE ?= 2026-11-23
 # Provided by the Lambda base image (/var/runtime); bundling them again would add ~25 MB to every image.
 BASE_IMAGE_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six urllib3
 
-.PHONY: help setup tools lock model demo serve test lint typecheck unit validate clean
+.PHONY: help setup tools lock model demo serve test lint typecheck unit validate bench clean
 
 help:
 	@echo "make demo   - set up, export the default model, serve it through the Lambda entry point, predict"
 	@echo "make test   - set up, lint, type-check (mypy --strict) and run the whole test suite"
 	@echo "make serve  - serve MODEL_PATH (default $(DEFAULT_MODEL)) on $(HOST):PORT (default 8080)"
+	@echo "make bench  - this project vs the PyTorch peer vs bare onnxruntime; writes docs/benchmarks.md"
 
 # The project venv is constrained to the image's lock, so the suite tests exactly the versions that ship.
 $(STAMP): pyproject.toml $(RUNTIME_LOCK)
@@ -30,7 +31,7 @@ $(STAMP): pyproject.toml $(RUNTIME_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	sed -e 's/ *\\$$//' -e '/^ *--hash=/d' $(RUNTIME_LOCK) > $(VENV)/constraints.txt
-	$(BIN)/python -m pip install --quiet -e '.[export,dev]' -c $(VENV)/constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[export,dev,bench]' -c $(VENV)/constraints.txt
 	@touch $(STAMP)
 
 # Deploy-time tools in their own venv: SAM CLI, cfn-lint, checkov and uv pin things our venv must not see.
@@ -64,14 +65,18 @@ serve: model
 	$(BIN)/python -m handler.local_gateway --host $(HOST) --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check handler model_export tests
-	$(BIN)/ruff format --check handler model_export tests
+	$(BIN)/ruff check handler model_export tests bench
+	$(BIN)/ruff format --check handler model_export tests bench
 
 typecheck: setup
 	$(BIN)/mypy --strict handler model_export
 
 test: lint typecheck model tools
 	$(BIN)/pytest
+
+# Side by side in one run (medians of fresh processes, ratios); about 10 minutes on 2 cores.
+bench: model
+	$(BIN)/python -m bench --out docs
 
 # The deployment checks on their own (they also run inside make test).
 validate: tools

@@ -9,7 +9,7 @@ data to point at the offending element.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -69,11 +69,17 @@ def _string_array(data: Any, where: str) -> np.ndarray:
     return array
 
 
-def json_to_array(data: Any, datatype: str, where: str) -> np.ndarray:
-    """Nested or flat JSON data of one protocol datatype as a numpy array (shape as nested)."""
+def numpy_dtype(datatype: str, where: str, carrier: str = "JSON") -> np.dtype[Any]:
+    """The numpy dtype of a protocol datatype; raises BadRequest naming the datatypes that can be sent."""
     dtype = DATATYPE_TO_NUMPY.get(datatype)
     if dtype is None:
-        raise BadRequest(f"{where}: datatype {datatype!r} cannot be sent as JSON input; use one of {_datatypes()}")
+        raise BadRequest(f"{where}: datatype {datatype!r} cannot be sent as {carrier} input; use one of {_datatypes()}")
+    return dtype
+
+
+def json_to_array(data: Any, datatype: str, where: str) -> np.ndarray:
+    """Nested or flat JSON data of one protocol datatype as a numpy array (shape as nested)."""
+    dtype = numpy_dtype(datatype, where)
     if not isinstance(data, list):
         raise BadRequest(f"{where}: 'data' must be a JSON array (flat or nested)")
     if dtype == np.object_:
@@ -85,13 +91,25 @@ def _datatypes() -> str:
     return ", ".join(DATATYPE_TO_NUMPY)
 
 
-def decode_tensor(name: str, shape: Sequence[int], datatype: str, data: Any, spec: TensorSpec | None) -> np.ndarray:
-    """One protocol request input as an array of its declared shape; raises BadRequest when they disagree."""
+def ensure_new_input(name: str, feeds: Mapping[str, np.ndarray]) -> None:
+    """Refuse a second tensor for an input already decoded; the model takes one array per name."""
+    if name in feeds:
+        raise BadRequest(f"input {name!r} appears more than once in 'inputs'")
+
+
+def check_declared(name: str, shape: Sequence[int], datatype: str, spec: TensorSpec | None) -> str:
+    """What an input declares, checked before its data is read (JSON or binary); returns where it is."""
     where = f"input {name!r}"
     if spec is not None and datatype != spec.datatype:
         raise BadRequest(f"{where} has datatype {datatype!r}: expected {spec.describe()}")
     if any(dim < 0 for dim in shape):
         raise BadRequest(f"{where}: shape {list(shape)} has a negative dimension")
+    return where
+
+
+def decode_tensor(name: str, shape: Sequence[int], datatype: str, data: Any, spec: TensorSpec | None) -> np.ndarray:
+    """One protocol request input as an array of its declared shape; raises BadRequest when they disagree."""
+    where = check_declared(name, shape, datatype, spec)
     array = json_to_array(data, datatype, where)
     needed = math.prod(shape)
     if array.size != needed:
@@ -101,11 +119,17 @@ def decode_tensor(name: str, shape: Sequence[int], datatype: str, data: Any, spe
 
 def encode_tensor(name: str, array: np.ndarray) -> dict[str, Any]:
     """One output as a protocol response tensor with flat data; raises Unprocessable for NaN/Infinity."""
+    datatype = output_datatype(name, array)
+    ensure_finite(name, array)
+    return {"name": name, "datatype": datatype, "shape": list(array.shape), "data": to_json_list(array.ravel())}
+
+
+def output_datatype(name: str, array: np.ndarray) -> str:
+    """The protocol datatype of an output array; raises Unprocessable for types the protocol lacks."""
     datatype = NUMPY_TO_DATATYPE.get(array.dtype)
     if datatype is None:
         raise Unprocessable(f"output {name!r} has numpy type {array.dtype}, which the protocol cannot carry")
-    ensure_finite(name, array)
-    return {"name": name, "datatype": datatype, "shape": list(array.shape), "data": to_json_list(array.ravel())}
+    return datatype
 
 
 def ensure_finite(name: str, array: np.ndarray) -> None:

@@ -28,4 +28,5 @@ def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
     app.include_router(routes_health.router)
     app.include_router(routes_predict.router)
     app.include_router(routes_v2.router)
+    app.include_router(routes_v2.infer_router)
     return ErrorGuard(BodyLimit(app, max_body_bytes))

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handler.binary_tensors import HEADER_NAME
 from handler.errors import ApiError
 from handler.observability import logger
 
@@ -50,6 +51,21 @@ def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
     return 422, "invalid request body: " + "; ".join(parts) + more
 
 
+def _binary_without_header(errors: Sequence[Any]) -> str | None:
+    """The message for an input whose bytes were meant to follow the JSON but the header that says so is missing."""
+    for error in errors:
+        given = error.get("input")
+        parameters = given.get("parameters") if isinstance(given, dict) else None
+        missing_data = error.get("type") == "missing" and tuple(error.get("loc", ()))[-1:] == ("data",)
+        if missing_data and isinstance(parameters, dict) and "binary_data_size" in parameters:
+            return (
+                f"input {given.get('name')!r} gives parameters.binary_data_size but the request has no {HEADER_NAME} "
+                "header: send it with the length in bytes of the JSON part (the binary tensor data extension), "
+                "or give the input's values in 'data'"
+            )
+    return None
+
+
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.message)
@@ -64,6 +80,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         return error_response(
             415, f"the request body must be JSON sent with content-type application/json; got {declared}"
         )
+    binary = _binary_without_header(errors)
+    if binary is not None:
+        return error_response(400, binary)
     status, message = describe_validation(errors)
     return error_response(status, message)
 

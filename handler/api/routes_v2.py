@@ -1,22 +1,30 @@
 """The Open Inference Protocol (KServe / Triton "v2") REST API, so standard clients work unchanged.
 
 Each model route exists with and without ``/versions/{model_version}``; the pairs are thin and share one
-implementation, so the OpenAPI document describes each path exactly.
+implementation, so the OpenAPI document describes each path exactly. The infer routes also serve the
+binary tensor data extension (handler.binary_tensors) for requests with Inference-Header-Content-Length.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from pydantic import ValidationError
 
 from handler import __version__
-from handler.api.deps import ReadyModel, check_model_path
+from handler.api.deps import ReadyModel, check_model_path, model_state, ready_model
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
+    INFER_OK,
+    INFER_OPENAPI,
+    BinaryInferenceRequest,
     ErrorResponse,
     InferenceRequest,
     InferenceResponse,
@@ -27,22 +35,57 @@ from handler.api.schemas import (
     ServerReady,
     TensorMetadata,
 )
-from handler.codec import decode_tensor, encode_tensor
-from handler.errors import BadRequest
+from handler.binary_tensors import (
+    EXTENSION,
+    HEADER,
+    HEADER_NAME,
+    OCTET_STREAM,
+    binary_outputs,
+    decode_inputs,
+    encode_response,
+    parse_header,
+    split_body,
+)
+from handler.codec import decode_tensor, encode_tensor, ensure_new_input
 from handler.model import PLATFORM, OnnxModel
 from handler.observability import observed_infer
 from handler.signature import TensorSpec
 
+
+class InferRoute(APIRoute):
+    """An infer route that also serves the binary tensor data extension.
+
+    FastAPI reads a body as JSON only when it is declared JSON (or not declared at all), so it would refuse
+    the application/octet-stream Triton's client sends. A request carrying Inference-Header-Content-Length
+    is served by ``_binary_infer`` before FastAPI reads the body; every other request goes to FastAPI's own
+    handler untouched, so the JSON path costs one header lookup more and nothing else.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler for JSON requests, ``_binary_infer`` for binary ones."""
+        json_handler = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            declared = request.headers.get(HEADER)
+            if declared is None:
+                return await json_handler(request)
+            return await _binary_infer(request, declared)
+
+        return handler
+
+
 router = APIRouter(prefix="/v2", tags=["open inference protocol"])
+infer_router = APIRouter(prefix="/v2", tags=["open inference protocol"], route_class=InferRoute)
 
 UNKNOWN_MODEL: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Unknown model or version"},
     **NOT_READY,
 }
-INFER_ERRORS: dict[int | str, dict[str, Any]] = {
+INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **INFER_OK,
     400: {
         "model": ErrorResponse,
-        "description": "Malformed JSON, or a tensor name, shape or datatype that does not fit",
+        "description": "Malformed JSON, a tensor name, shape or datatype that does not fit, or binary lengths that lie",
     },
     413: {"model": ErrorResponse, "description": "Body or batch over the configured limits"},
     422: {"model": ErrorResponse, "description": "Body of the wrong structure, or an output JSON cannot carry"},
@@ -53,7 +96,7 @@ INFER_ERRORS: dict[int | str, dict[str, Any]] = {
 @router.get("", response_model=ServerMetadata)
 async def server_metadata() -> ServerMetadata:
     """Server name, version and protocol extensions."""
-    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[])
+    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION])
 
 
 @router.get("/health/live", response_model=ServerLive)
@@ -121,32 +164,75 @@ async def model_version_ready(model_name: str, model_version: str, model: ReadyM
     return ModelReady(name=model_name, ready=True)
 
 
+def _requested(request: BinaryInferenceRequest) -> list[str] | None:
+    """The outputs the request names, or None for all of them."""
+    return [output.name for output in request.outputs] if request.outputs else None
+
+
+def _response_head(model: OnnxModel, request_id: str | None) -> dict[str, Any]:
+    """The response without its outputs: model name and version, and the request's id when it has one."""
+    body: dict[str, Any] = {"model_name": model.info.name, "model_version": model.info.version}
+    if request_id is not None:
+        body["id"] = request_id
+    return body
+
+
 def _infer(model: OnnxModel, request: InferenceRequest, name: str, version: str | None) -> JSONResponse:
     check_model_path(model, name, version)
     specs = {spec.name: spec for spec in model.info.inputs}
     feeds: dict[str, np.ndarray] = {}
     for tensor in request.inputs:
-        if tensor.name in feeds:
-            raise BadRequest(f"input {tensor.name!r} appears more than once in 'inputs'")
+        ensure_new_input(tensor.name, feeds)
         spec = specs.get(tensor.name)
         feeds[tensor.name] = decode_tensor(tensor.name, tensor.shape, tensor.datatype, tensor.data, spec)
-    requested = [output.name for output in request.outputs] if request.outputs else None
-    results = observed_infer(model, feeds, requested)
-    body: dict[str, Any] = {"model_name": model.info.name, "model_version": model.info.version}
-    if request.id is not None:
-        body["id"] = request.id
+    results = observed_infer(model, feeds, _requested(request))
+    body = _response_head(model, request.id)
     body["outputs"] = [encode_tensor(output, array) for output, array in results.items()]
     return JSONResponse(body)
 
 
-@router.post("/models/{model_name}/infer", response_model=InferenceResponse, responses=INFER_ERRORS)
+def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
+    """The JSON part checked as FastAPI checks a JSON body, so its mistakes get the same status and words."""
+    try:
+        return BinaryInferenceRequest.model_validate(header)
+    except ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]) from None
+
+
+async def _binary_infer(request: Request, declared: str) -> Response:
+    """POST .../infer in the binary form: 503, body and model checks in the JSON route's order, then the answer
+    in binary when any output is asked for that way (octet-stream with the header's length), else JSON."""
+    model = await ready_model(await model_state(request))
+    header, binary = split_body(await request.body(), declared)
+    infer_request = _binary_request(parse_header(header))
+    check_model_path(model, request.path_params["model_name"], request.path_params.get("model_version"))
+    feeds = decode_inputs(infer_request.inputs, binary, {spec.name: spec for spec in model.info.inputs})
+    requested = _requested(infer_request)
+    names = requested or [spec.name for spec in model.info.tensor_outputs]
+    as_bytes = binary_outputs(infer_request.parameters, infer_request.outputs, names)
+    results = observed_infer(model, feeds, requested)
+    body, length = encode_response(_response_head(model, infer_request.id), results, as_bytes)
+    if not as_bytes:
+        return Response(body, media_type="application/json")
+    return Response(body, media_type=OCTET_STREAM, headers={HEADER_NAME: str(length)})
+
+
+@infer_router.post(
+    "/models/{model_name}/infer",
+    response_model=InferenceResponse,
+    responses=INFER_RESPONSES,
+    openapi_extra=INFER_OPENAPI,
+)
 async def infer(model_name: str, request: InferenceRequest, model: ReadyModel) -> JSONResponse:
     """Run the model on the request's tensors; returns the requested outputs (all when none are named)."""
     return _infer(model, request, model_name, None)
 
 
-@router.post(
-    "/models/{model_name}/versions/{model_version}/infer", response_model=InferenceResponse, responses=INFER_ERRORS
+@infer_router.post(
+    "/models/{model_name}/versions/{model_version}/infer",
+    response_model=InferenceResponse,
+    responses=INFER_RESPONSES,
+    openapi_extra=INFER_OPENAPI,
 )
 async def infer_version(
     model_name: str, model_version: str, request: InferenceRequest, model: ReadyModel

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from handler.binary_tensors import HEADER_NAME, OCTET_STREAM
 
 Parameters = dict[str, Any]
 
@@ -62,8 +65,8 @@ class ModelMetadata(BaseModel):
     parameters: Parameters = Field(default_factory=dict, description="The model's metadata_props, JSON decoded")
 
 
-class RequestInput(BaseModel):
-    """One input tensor; ``data`` is flat (row-major) or nested to match ``shape``."""
+class BinaryRequestInput(BaseModel):
+    """One input in the JSON part of a binary-extension request: no ``data`` when its bytes follow the JSON."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +74,12 @@ class RequestInput(BaseModel):
     shape: list[StrictInt]
     datatype: str = Field(examples=["FP32"])
     parameters: Parameters | None = None
+    data: list[Any] | None = None
+
+
+class RequestInput(BinaryRequestInput):
+    """One input tensor; ``data`` is flat (row-major) or nested to match ``shape``."""
+
     data: list[Any]
 
 
@@ -83,15 +92,21 @@ class RequestOutput(BaseModel):
     parameters: Parameters | None = None
 
 
-class InferenceRequest(BaseModel):
-    """POST /v2/models/{name}/infer."""
+class BinaryInferenceRequest(BaseModel):
+    """The JSON part of a binary-extension request (the first Inference-Header-Content-Length bytes)."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str | None = None
     parameters: Parameters | None = None
-    inputs: list[RequestInput] = Field(min_length=1)
+    inputs: Sequence[BinaryRequestInput] = Field(min_length=1)
     outputs: list[RequestOutput] | None = None
+
+
+class InferenceRequest(BinaryInferenceRequest):
+    """POST /v2/models/{name}/infer."""
+
+    inputs: list[RequestInput] = Field(min_length=1)
 
 
 class ResponseOutput(BaseModel):
@@ -164,3 +179,43 @@ class Health(BaseModel):
     ready: bool
     model: ModelSummary | None = None
     init: InitSummary | None = None
+
+
+# What the infer routes take and give beyond the JSON models above: the binary tensor data extension.
+# FastAPI documents only the JSON body it validates; these are merged into each infer operation.
+_BINARY_BODY = (
+    "Binary tensor data extension: the JSON request (as for application/json, except that an input may give "
+    "`parameters.binary_data_size` instead of `data`), then those inputs' bytes in their order: little-endian, "
+    "row-major, BOOL one byte (0 or 1), BYTES a 4-byte little-endian length then the bytes. "
+    f"The {HEADER_NAME} header gives the length of the JSON part and selects this form, whatever the content type."
+)
+INFER_OPENAPI: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": HEADER_NAME,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "Length in bytes of the JSON request at the start of a binary-extension body",
+        }
+    ],
+    "requestBody": {
+        "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary", "description": _BINARY_BODY}}}
+    },
+}
+INFER_OK: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": (
+            "The outputs as JSON; or, when a binary-extension request asks for binary outputs (`binary_data` on "
+            "an output, `binary_data_output` on the request), the JSON response, whose binary outputs give "
+            "`parameters.binary_data_size` instead of `data`, then their bytes in order"
+        ),
+        "content": {OCTET_STREAM: {"schema": {"type": "string", "format": "binary"}}},
+        "headers": {
+            HEADER_NAME: {
+                "description": "Length in bytes of the JSON part of a binary response",
+                "schema": {"type": "integer"},
+            }
+        },
+    }
+}

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
+from testkit.binary import binary_request, read_binary
 from testkit.paths import DIGITS_TEST_SET
 from testkit.server import LocalServer, local_server
 
@@ -69,6 +71,24 @@ def test_open_inference_protocol_infer_round_trip(server: LocalServer) -> None:
     assert body["id"] == "e2e"
     assert body["outputs"][0]["shape"] == [3]
     assert body["outputs"][0]["datatype"] == "INT64"
+
+
+def test_binary_tensor_data_over_http_both_ways_matches_the_json_answer(server: LocalServer) -> None:
+    images, _ = held_out_digits(2)
+    request: dict[str, Any] = {
+        "parameters": {"binary_data_output": True},
+        "inputs": [{"name": "input", "shape": [2, 1, 8, 8], "datatype": "FP32"}],
+    }
+    body, length = binary_request(request, {"input": np.asarray(images, dtype=np.float32).reshape(2, 1, 8, 8)})
+    headers = {"content-type": "application/octet-stream", "inference-header-content-length": str(length)}
+    reply = server.request("POST", "/v2/models/digits-cnn/infer", body, headers)
+    assert reply.status == 200
+    assert reply.headers["content-type"] == "application/octet-stream"
+    answer = read_binary(reply.body, int(reply.headers["inference-header-content-length"]))
+    as_json = {"inputs": [{**request["inputs"][0], "data": [value for image in images for value in image]}]}
+    expected = server.post_json("/v2/models/digits-cnn/infer", as_json).json()
+    assert [output["parameters"]["binary_data_size"] for output in answer["outputs"]] == [16, 80]
+    assert [output["data"] for output in answer["outputs"]] == [output["data"] for output in expected["outputs"]]
 
 
 def test_malformed_json_over_http_is_400_json(server: LocalServer) -> None:

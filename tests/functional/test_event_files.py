@@ -1,5 +1,6 @@
 """GIVEN every file in events/ WHEN fed to the real entry point THEN the whole response is what AWS would
-return to the caller: status, content type and body, with predictions checked against onnxruntime."""
+return to the caller: status, content type and body (base64 tensor bytes for the binary extension's
+case), with predictions checked against onnxruntime."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def check_health(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None
 
 
 def check_server_metadata(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
-    assert body == {"name": "onnx-lambda", "version": __version__, "extensions": []}
+    assert body == {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data"]}
 
 
 def check_model_metadata(body: Any, _: dict[str, Any], session: ort.InferenceSession) -> None:
@@ -75,6 +76,13 @@ def check_infer(body: Any, request: dict[str, Any], session: ort.InferenceSessio
         np.testing.assert_allclose(output["data"], array.ravel(), rtol=1e-6)
 
 
+def check_infer_binary(body: Any, request: dict[str, Any], session: ort.InferenceSession) -> None:
+    # The request asked for every output as bytes (binary_data_output); read back, they are onnxruntime's answer.
+    assert request["parameters"] == {"binary_data_output": True}
+    assert all(set(output["parameters"]) == {"binary_data_size"} for output in body["outputs"])
+    check_infer(body, request, session)
+
+
 def check_predict(body: Any, request: dict[str, Any], session: ort.InferenceSession) -> None:
     expected = oracle(session, request)
     assert body["model_name"] == "digits-cnn"
@@ -106,6 +114,7 @@ CASES: dict[str, tuple[int, Check]] = {
     "model-ready": (200, check_model_ready),
     "infer": (200, check_infer),
     "infer-nested": (200, check_infer),
+    "infer-binary": (200, check_infer_binary),
     "predict": (200, check_predict),
     "predict-flat": (200, check_predict),
     "predict-base64": (200, check_predict),
@@ -121,6 +130,8 @@ CASES: dict[str, tuple[int, Check]] = {
     "unknown-version": (404, error_is("model 'digits-cnn' has no version '7'; the served version is '1'")),
     "strings-for-numbers": (400, error_is("instances: expected numbers for datatype FP32, got strings")),
 }
+# Cases answered in the binary tensor data extension: octet-stream, base64-encoded by Mangum for API Gateway.
+BINARY_CASES = {"infer-binary"}
 HTTP_KINDS = ("http-api-v2.", "rest-v1-stage.", "alb.", "function-url.")
 HTTP_FILES = [path for path in event_files() if path.name.startswith(HTTP_KINDS) and ".docs." not in path.name]
 
@@ -154,11 +165,13 @@ def test_event_file_gets_the_full_expected_response(
     entry: Callable[..., Any], session: ort.InferenceSession, path: Path
 ) -> None:
     event = load_event(path.name)
-    status, check = CASES[path.name.split(".")[1]]
+    case = path.name.split(".")[1]
+    status, check = CASES[case]
     response = entry(event, LocalContext())
     assert response["statusCode"] == status, response
-    assert content_type(response) == "application/json"
-    assert response["isBase64Encoded"] is False
+    binary = case in BINARY_CASES
+    assert content_type(response) == ("application/octet-stream" if binary else "application/json")
+    assert response["isBase64Encoded"] is binary
     check(response_json(response), request_body(event) or {}, session)
 
 

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from testkit.binary import HEADER, read_binary
 from testkit.paths import EVENTS
 
 
@@ -22,11 +23,22 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
+def _header_length(message: dict[str, Any]) -> int | None:
+    """Inference-Header-Content-Length of an event or response (binary tensor data extension), if any."""
+    headers = {key.lower(): value for key, value in (message.get("headers") or {}).items()}
+    return int(headers[HEADER]) if HEADER in headers else None
+
+
 def request_body(event: dict[str, Any]) -> Any:
-    """The JSON body an HTTP event carries (decoded from base64 where flagged), or None."""
+    """The JSON body an HTTP event carries (decoded from base64 where flagged), or None. A binary-extension
+    body gives its JSON part, each binary input's ``data`` read back from its bytes."""
     body = event.get("body")
     if not body:
         return None
+    length = _header_length(event)
+    if length is not None:
+        raw = base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
+        return read_binary(raw, length, "inputs")
     text = base64.b64decode(body).decode() if event.get("isBase64Encoded") else body
     try:
         return json.loads(text)
@@ -35,7 +47,8 @@ def request_body(event: dict[str, Any]) -> Any:
 
 
 def response_json(response: dict[str, Any]) -> Any:
-    """The JSON body of a Lambda HTTP response."""
+    """The JSON body of a Lambda HTTP response; of a binary-extension response, its JSON part with each
+    binary output's ``data`` read back from its bytes."""
     body = response.get("body", "")
-    text = base64.b64decode(body).decode() if response.get("isBase64Encoded") else body
-    return json.loads(text)
+    raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    return read_binary(raw, _header_length(response))

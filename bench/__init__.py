@@ -1,0 +1,1 @@
+"""Benchmarks: this project against the PyTorch peer and the bare-onnxruntime floor (`make bench`)."""

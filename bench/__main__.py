@@ -1,0 +1,66 @@
+"""`make bench`: run every benchmark, side by side in one run, and write docs/benchmarks.md with charts.
+
+    python -m bench [--quick] [--out docs]
+
+--quick is the smoke run `make test` does: every benchmark and the report, with few repetitions (its
+figures mean nothing; that it runs end to end is what is checked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from pathlib import Path
+
+from bench import batch_path, cold_start, footprint, warm_latency
+from bench.peer_weights import peer_weights
+from bench.report import Results, write_report
+
+WARM_SCENARIOS = ("predict-1", "infer-1", "predict-256", "infer-256")
+WIRE_SIZES = (1, 256, 4096)
+
+
+def run(quick: bool) -> Results:
+    rounds, budget, records = (2, 60, 4096) if quick else (15, 3000, 200_000)
+    peer_weights()
+    results = Results(machine=f"{platform.machine()}, {platform.python_version()}, quick={quick}")
+    print("cold start ...", flush=True)
+    results.cold = cold_start.measure(rounds)
+    results.imports = cold_start.import_breakdown()
+    print("warm latency ...", flush=True)
+    for scenario in WARM_SCENARIOS:
+        repeats = warm_latency.repeats_for(scenario, budget)
+        for contestant in ("project", "peer") if scenario.startswith("predict") else ("project",):
+            results.warm.append(warm_latency.measure(contestant, scenario, repeats))
+    print("binary vs JSON ...", flush=True)
+    for size in WIRE_SIZES:
+        for kind in ("infer", "binary"):
+            scenario = f"{kind}-{size}"
+            results.wire.append(warm_latency.measure("project", scenario, warm_latency.repeats_for(scenario, budget)))
+    print("threads ...", flush=True)
+    for threads in (1, 2):
+        for scenario in ("infer-1", "binary-256", "binary-4096"):
+            repeats = warm_latency.repeats_for(scenario, budget)
+            results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
+    print("batch path ...", flush=True)
+    results.batch = batch_path.measure(records)
+    print("footprint ...", flush=True)
+    results.footprint = {arch: footprint.runtime_set_mb(arch) for arch in ("aarch64", "x86_64")}
+    results.peer_footprint = footprint.peer_mb()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few repetitions")
+    parser.add_argument("--out", type=Path, default=Path("docs"), help="where benchmarks.md and charts go")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = run(args.quick)
+    path = write_report(results, args.out)
+    print(f"wrote {path} in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The S3 batch path: records/second of the real entry point scoring a large JSON Lines object from
+moto on a loopback port, against raw session.run over the same records in the same chunks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnxruntime as ort
+
+from bench.measure import REPO, run_child
+from bench.scenarios import digits
+
+sys.path.insert(0, str(REPO / "tests"))
+from testkit.aws import aws_environment
+
+
+@dataclass(frozen=True)
+class BatchPath:
+    records: int
+    file_mib: float
+    handler_records_s: float
+    raw_records_s: float
+    peak_rss_mib: float
+
+    @property
+    def ratio(self) -> float:
+        return self.handler_records_s / self.raw_records_s
+
+
+def jsonl(records: int) -> bytes:
+    lines = [json.dumps(image.astype(int).tolist()) for image in digits(360)]
+    return ("\n".join(lines[i % len(lines)] for i in range(records)) + "\n").encode()
+
+
+def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = ort.InferenceSession(
+        str(REPO / "models" / "digits-cnn.onnx"), options, providers=["CPUExecutionProvider"]
+    )
+    data = digits(records)
+    started = time.perf_counter()
+    for first in range(0, records, chunk):
+        session.run(None, {"input": data[first : first + chunk]})
+    return records / (time.perf_counter() - started)
+
+
+def measure(records: int, chunk: int = 2048) -> BatchPath:
+    data = jsonl(records)
+    with aws_environment() as aws, tempfile.TemporaryDirectory() as tmp:
+        key = f"input/bench-{records}.jsonl"
+        aws.put(key, data)
+        event = json.loads((REPO / "events" / "s3.put.json").read_text())
+        event["Records"][0]["s3"]["object"]["key"] = key
+        path = Path(tmp) / "event.json"
+        path.write_text(json.dumps(event))
+        env = {"BATCH_CHUNK_RECORDS": str(chunk), "ORT_INTRA_OP_THREADS": "1", "AWS_ENDPOINT_URL": aws.url}
+        result = run_child("batch", "project", str(path), env=env)
+    assert result["records"] == {"in": records, "scored": records, "failed": 0}, result
+    return BatchPath(
+        records,
+        len(data) / 2**20,
+        records / result["seconds"],
+        raw_records_per_second(records, chunk),
+        result["rss_mib"],
+    )
