@@ -5,6 +5,8 @@ the functions that need them, and a missing one raises MissingDependencyError wi
 """
 
 from model_export.errors import (
+    AccuracyDropError,
+    CheckFailedError,
     DataFileError,
     ExportError,
     MissingDependencyError,
@@ -15,13 +17,17 @@ from model_export.errors import (
 )
 from model_export.inspect_model import ModelDescription, TensorInfo, inspect_model, render_text
 from model_export.metadata import EXPORTER_VERSION as __version__
+from model_export.optimize import OptimizationResult
 from model_export.options import ExportOptions
 from model_export.parity import ParityResult, Tolerance
+from model_export.quantize import QuantizationResult
 from model_export.report import ExportReport, render_report
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
 
 __all__ = [
+    "AccuracyDropError",
+    "CheckFailedError",
     "DataFileError",
     "ExportError",
     "ExportOptions",
@@ -29,8 +35,10 @@ __all__ = [
     "MissingDependencyError",
     "ModelDescription",
     "NotAModelError",
+    "OptimizationResult",
     "ParityError",
     "ParityResult",
+    "QuantizationResult",
     "ShapeMismatchError",
     "TensorInfo",
     "Tolerance",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -21,6 +22,7 @@ EPILOG = """exit codes:
   2  usage error (bad command line)
   3  input error: not a model, unsupported model, shape mismatch, missing dependency, unreadable data file
   4  parity check failed: the ONNX graph disagrees with the source model; nothing was written
+  5  --quantize int8 refused: the int8 model lost more accuracy than --max-accuracy-drop; nothing was written
 """
 
 
@@ -44,6 +46,38 @@ def _json_object(text: str) -> dict[str, Any]:
     return value
 
 
+def _accuracy_drop(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _tuning(parser: argparse.ArgumentParser, eval_data: bool) -> None:
+    """--optimize, --quantize and its judges; the digits command brings its own held-out data."""
+    parser.add_argument(
+        "--optimize",
+        action="store_true",
+        help="save onnxruntime's basic-level optimised graph (portable across CPUs) if parity still holds",
+    )
+    parser.add_argument(
+        "--quantize", choices=["int8"], help="also write NAME.int8.onnx: dynamic int8, judged on held-out data"
+    )
+    if eval_data:
+        parser.add_argument(
+            "--eval-data", metavar="FILE.npz", help="held-out arrays x and y (np.savez) that judge --quantize"
+        )
+    parser.add_argument(
+        "--max-accuracy-drop",
+        type=_accuracy_drop,
+        metavar="DROP",
+        help="refuse the int8 model if accuracy (R² for regressors) drops more than this, absolute (default: 0.01)",
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.onnx", help="the ONNX file to write")
     labels = parser.add_mutually_exclusive_group()
@@ -58,6 +92,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--min-agreement", type=float, default=0.99, help="least share of agreeing classes (default: %(default)s)"
     )
     parser.add_argument("--opset", type=int, default=18, help="ONNX opset (default: %(default)s)")
+    _tuning(parser, eval_data=True)
 
 
 def _subparser(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
@@ -114,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     digits = _subparser(commands, "digits", "train and export the default digits models (scikit-learn and PyTorch)")
     digits.add_argument("--out-dir", required=True, metavar="DIR", help="where to write the models and test set")
     digits.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
+    _tuning(digits, eval_data=False)
     return parser
 
 
@@ -125,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--module and --state-dict go together")
     if args.command == "torch" and args.init_kwargs is not None and args.module is None:
         parser.error("--init-kwargs only applies to --module")
+    _check_tuning(parser, args)
     try:
         return commands.run(args)
     except ExportError as exc:
@@ -133,6 +170,19 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: still one line
         print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
         return 1
+
+
+def _check_tuning(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--quantize needs held-out data (digits has its own); its options mean nothing without it."""
+    if args.command not in ("sklearn", "torch", "digits"):
+        return
+    eval_data = getattr(args, "eval_data", None)
+    if args.quantize is None and (eval_data is not None or args.max_accuracy_drop is not None):
+        parser.error("--eval-data and --max-accuracy-drop only apply with --quantize int8")
+    if args.quantize is not None and args.command != "digits" and eval_data is None:
+        parser.error(
+            "--quantize int8 needs --eval-data FILE.npz: held-out arrays x and y to measure the accuracy change on"
+        )
 
 
 def _one_line(text: str) -> str:

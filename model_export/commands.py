@@ -15,8 +15,8 @@ from model_export import loading
 from model_export.deps import require
 from model_export.digits import build_default_models, render_table
 from model_export.inspect_model import inspect_model, render_text
-from model_export.options import ExportOptions
-from model_export.report import ExportReport, render_report
+from model_export.options import DEFAULT_MAX_ACCURACY_DROP, ExportOptions
+from model_export.report import ExportReport, optimization_text, quantization_lines, render_report
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
 
@@ -35,7 +35,16 @@ def _options(args: argparse.Namespace) -> ExportOptions:
         "rtol": args.rtol,
         "min_class_agreement": args.min_agreement,
         "opset": args.opset,
+        "optimize": args.optimize,
+        "quantize": args.quantize,
+        "eval_data": loading.load_eval_data(Path(args.eval_data)) if args.eval_data else None,
+        "max_accuracy_drop": _max_accuracy_drop(args),
     }
+
+
+def _max_accuracy_drop(args: argparse.Namespace) -> float:
+    """--max-accuracy-drop, or its default (the option has none of its own, so that cli can tell it was given)."""
+    return DEFAULT_MAX_ACCURACY_DROP if args.max_accuracy_drop is None else float(args.max_accuracy_drop)
 
 
 def export_sklearn_command(args: argparse.Namespace) -> ExportReport:
@@ -78,11 +87,23 @@ def inspect_command(args: argparse.Namespace) -> None:
 
 
 def digits_command(args: argparse.Namespace) -> None:
-    """``digits --out-dir DIR [--seed N]``: train, export, and print the summary table; raises ExportError."""
-    results = build_default_models(Path(args.out_dir), args.seed)
+    """``digits --out-dir DIR [--seed N] [--optimize] [--quantize int8]``: train, export, print; raises ExportError."""
+    results = build_default_models(
+        Path(args.out_dir),
+        args.seed,
+        optimize=args.optimize,
+        quantize=args.quantize,
+        max_accuracy_drop=_max_accuracy_drop(args),
+    )
     print()
     print(render_table(results))
     print(f"held-out test set: {Path(args.out_dir) / 'digits-test.npz'}")
+    for result in results:
+        report = result.report
+        if report.optimization is not None:
+            print(f"{report.model_name} --optimize: {optimization_text(report.optimization)}")
+        if report.quantized_path is not None and report.quantization is not None:
+            print("\n".join(quantization_lines(report.quantized_path, report.quantization)))
 
 
 def run(args: argparse.Namespace) -> int:

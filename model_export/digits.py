@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from model_export.deps import require
+from model_export.options import DEFAULT_MAX_ACCURACY_DROP
 from model_export.report import ExportReport, human_size
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
@@ -69,8 +70,12 @@ def train_sklearn(split: Split) -> tuple[Any, float]:
     return model, float(model.score(_flat(split.x_test), split.y_test))
 
 
-def export_digits_sklearn(split: Split, out_dir: Path, seed: int) -> DigitsResult:
-    """Train and export digits-sklearn.onnx (input float32 [batch, 64]); raises ExportError."""
+def export_digits_sklearn(split: Split, out_dir: Path, seed: int, optimize: bool = False) -> DigitsResult:
+    """Train and export digits-sklearn.onnx (input float32 [batch, 64]); raises ExportError.
+
+    Never quantized: skl2onnx writes the logistic regression as one LinearClassifier node, which has no
+    MatMul for dynamic int8 to quantize.
+    """
     started = time.perf_counter()
     model, accuracy = train_sklearn(split)
     print(f"digits-sklearn: StandardScaler + LogisticRegression, held-out accuracy {accuracy:.4f}", flush=True)
@@ -83,12 +88,25 @@ def export_digits_sklearn(split: Split, out_dir: Path, seed: int) -> DigitsResul
         description=DESCRIPTION.format(kind="StandardScaler + LogisticRegression", seed=seed),
         input_description="float32 [batch, 64]: 8x8 digit image flattened row by row, pixel values 0-16",
         test_accuracy=accuracy,
+        optimize=optimize,
     )
     return DigitsResult(report, accuracy, time.perf_counter() - started)
 
 
-def export_digits_cnn(split: Split, out_dir: Path, seed: int) -> DigitsResult:
-    """Train and export digits-cnn.onnx (input float32 [batch, 1, 8, 8]); raises ExportError."""
+def export_digits_cnn(
+    split: Split,
+    out_dir: Path,
+    seed: int,
+    *,
+    optimize: bool = False,
+    quantize: str | None = None,
+    max_accuracy_drop: float = DEFAULT_MAX_ACCURACY_DROP,
+) -> DigitsResult:
+    """Train and export digits-cnn.onnx (input float32 [batch, 1, 8, 8]); raises ExportError.
+
+    ``quantize="int8"`` also writes digits-cnn.int8.onnx, judged on the held-out split (the images the
+    parity check runs on).
+    """
     require("torch")
     from model_export import digits_torch  # noqa: PLC0415 - imports torch, so only when the CNN is trained
 
@@ -107,6 +125,10 @@ def export_digits_cnn(split: Split, out_dir: Path, seed: int) -> DigitsResult:
         description=DESCRIPTION.format(kind="PyTorch CNN (2 conv, 2 dense layers)", seed=seed),
         input_description="float32 [batch, 1, 8, 8]: 8x8 digit image, pixel values 0-16",
         test_accuracy=score,
+        optimize=optimize,
+        quantize=quantize,
+        eval_data=(split.x_test, split.y_test),
+        max_accuracy_drop=max_accuracy_drop,
     )
     return DigitsResult(report, score, time.perf_counter() - started)
 
@@ -120,12 +142,27 @@ def save_test_set(split: Split, out_dir: Path) -> Path:
     return path
 
 
-def build_default_models(out_dir: Path, seed: int = 0) -> list[DigitsResult]:
-    """Both default models and the held-out set, in ``out_dir``; raises ExportError on any failure."""
+def build_default_models(
+    out_dir: Path,
+    seed: int = 0,
+    *,
+    optimize: bool = False,
+    quantize: str | None = None,
+    max_accuracy_drop: float = DEFAULT_MAX_ACCURACY_DROP,
+) -> list[DigitsResult]:
+    """Both default models and the held-out set, in ``out_dir``; raises ExportError on any failure.
+
+    ``optimize`` applies to both models; ``quantize`` and ``max_accuracy_drop`` to the CNN only.
+    """
     for package in ("sklearn", "skl2onnx", "torch", "onnx"):
         require(package)
     split = load_split(seed)
-    results = [export_digits_sklearn(split, out_dir, seed), export_digits_cnn(split, out_dir, seed)]
+    results = [
+        export_digits_sklearn(split, out_dir, seed, optimize),
+        export_digits_cnn(
+            split, out_dir, seed, optimize=optimize, quantize=quantize, max_accuracy_drop=max_accuracy_drop
+        ),
+    ]
     save_test_set(split, out_dir)
     return results
 

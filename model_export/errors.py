@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 EXIT_INPUT_ERROR = 3
 EXIT_PARITY_ERROR = 4
+EXIT_ACCURACY_ERROR = 5
 
 
 class ExportError(Exception):
@@ -39,14 +40,24 @@ class MissingDependencyError(ExportError):
 
 
 class DataFileError(ExportError):
-    """A --sample or --labels-file file cannot be read as what it should hold."""
+    """A --sample, --eval-data or --labels-file file cannot be read as what it should hold."""
 
 
-class ParityError(ExportError):
-    """The exported graph disagrees with the source model beyond the tolerance; nothing was written."""
-
-    exit_code: ClassVar[int] = EXIT_PARITY_ERROR
+class CheckFailedError(ExportError):
+    """A check on the finished graph failed; ``figures`` holds what it measured, for callers to log."""
 
     def __init__(self, message: str, figures: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.figures = dict(figures or {})
+
+
+class ParityError(CheckFailedError):
+    """The exported graph disagrees with the source model beyond the tolerance; nothing was written."""
+
+    exit_code: ClassVar[int] = EXIT_PARITY_ERROR
+
+
+class AccuracyDropError(CheckFailedError):
+    """The int8 model scores worse on the held-out data than the allowed drop; nothing was written."""
+
+    exit_code: ClassVar[int] = EXIT_ACCURACY_ERROR

@@ -38,3 +38,21 @@ def name_batch_axis(model: onnx.ModelProto) -> onnx.ModelProto:
 
     updated: onnx.ModelProto = update(model, tensors(list(model.graph.input)), tensors(list(model.graph.output)))
     return updated
+
+
+def tidy_opsets(model: onnx.ModelProto, *, unused: bool = True) -> None:
+    """One opset import per domain (the highest version), and with ``unused=False`` only the domains nodes use.
+
+    skl2onnx can declare the default domain twice, which onnxruntime's quantizer refuses; onnxruntime's
+    optimised graphs declare every domain it knows (training, NCHWc, aten, ...), which misleads ``inspect``.
+    """
+    used = {node.domain or "" for node in model.graph.node} | {""}
+    versions: dict[str, int] = {}
+    for entry in model.opset_import:
+        domain = "" if entry.domain == "ai.onnx" else entry.domain
+        if unused or domain in used:
+            versions[domain] = max(versions.get(domain, 0), entry.version)
+    del model.opset_import[:]
+    for domain, version in versions.items():
+        entry = model.opset_import.add()
+        entry.domain, entry.version = domain, version

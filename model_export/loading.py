@@ -75,6 +75,27 @@ def load_sample(path: Path) -> np.ndarray:
     return data
 
 
+def load_eval_data(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out (x, y) from an .npz with arrays ``x`` (or ``X``) and ``y`` (np.savez); raises DataFileError."""
+    if not path.is_file():
+        raise DataFileError(f"eval data file {path} is not a file")
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            names = set(arrays.files)
+            x_name = "x" if "x" in names else "X"
+            if not {x_name, "y"} <= names:
+                raise DataFileError(f"eval data file {path} holds {sorted(names)}: expected arrays x and y (np.savez)")
+            x, y = np.asarray(arrays[x_name], dtype=np.float32), arrays["y"]
+    except (ValueError, OSError) as exc:  # not a zip, pickled objects, non-numeric x
+        raise DataFileError(f"eval data file {path} is not an .npz of numeric x and y: {first_line(exc)}") from None
+    if x.ndim < 2 or len(x) == 0 or y.ndim == 0 or len(y) != len(x):
+        raise DataFileError(
+            f"eval data file {path}: x has shape {list(x.shape)} and y {list(y.shape)}; expected the same number "
+            "of rows (at least one) along axis 0"
+        )
+    return x, y
+
+
 def parse_labels(text: str | None, path: Path | None = None) -> list[str] | None:
     """Class labels from "a,b,c" or a file with one per line (blank lines skipped); raises DataFileError."""
     if path is not None:

@@ -36,7 +36,7 @@ EXPORTER_VERSION = _package_version()
 EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
 
 # The keys whose values are JSON, so readers (inspect) know to decode them.
-JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity"})
+JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity", "optimization", "quantization"})
 
 
 @dataclass(frozen=True)

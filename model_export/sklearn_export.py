@@ -17,7 +17,7 @@ from model_export.deps import require
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
 from model_export.graph_edit import name_batch_axis, rename_output
 from model_export.metadata import dims_of, shape_text
-from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of
+from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import ParitySpec, SourcePredict, generated_batch, parity_batches
 from model_export.report import ExportReport
 from model_export.writer import finish_export
@@ -144,10 +144,11 @@ def export_sklearn(
     sample: np.ndarray | None = None,
     **options: Unpack[ExportOptions],
 ) -> ExportReport:
-    """Convert, check parity on ``sample`` (or 64 generated rows), then write; raises an ExportError subclass."""
+    """Convert, check parity on ``sample`` (or 64 generated rows), tune if asked, write; raises an ExportError."""
     sklearn, skl2onnx = require("sklearn"), require("skl2onnx")
     for package in ("onnx", "onnxruntime"):
         require(package)
+    tuning = tuning_of(options)
     _check_fitted_model(model)
     data = None if sample is None else np.asarray(sample, dtype=np.float32)
     n = _feature_count(model, n_features, data)
@@ -173,4 +174,5 @@ def export_sklearn(
         spec=ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",)),
         tolerance=tolerance_of(options),
         path=Path(path),
+        tuning=tuning,
     )

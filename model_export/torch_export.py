@@ -22,7 +22,7 @@ import numpy as np
 
 from model_export.deps import require
 from model_export.metadata import dims_of, shape_text
-from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of
+from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import ParitySpec, generated_batch, parity_batches
 from model_export.report import ExportReport
 from model_export.writer import finish_export
@@ -86,10 +86,11 @@ def export_torch(
     outputs_kind: str = "logits",
     **options: Unpack[ExportOptions],
 ) -> ExportReport:
-    """Trace, convert, check parity (sample or generated batches), then write; raises an ExportError subclass."""
+    """Trace, convert, check parity (sample or generated batches), tune if asked, write; raises an ExportError."""
     for package in ("torch", "onnx", "onnxruntime"):
         require(package)
     _check_arguments(task, outputs_kind)
+    tuning = tuning_of(options)
     from model_export import torch_convert  # noqa: PLC0415 - imports torch, so only once an export runs
 
     data = None if sample is None else np.asarray(sample, dtype=np.float32)
@@ -121,5 +122,6 @@ def export_torch(
         spec=_parity_spec(converted.names, classifier, converted.notes),
         tolerance=tolerance_of(options),
         path=Path(path),
+        tuning=tuning,
         notes=converted.notes,
     )

@@ -1,12 +1,15 @@
-"""The last steps every export shares: metadata, the parity check, then one atomic write.
+"""The last steps every export shares: metadata, the parity check, optional tuning, then atomic writes.
 
 Nothing touches the output path until the in-memory model has passed ``onnx.checker`` and the parity
-check, so a failed export leaves no file (and an existing file at that path stays as it was).
+check, so a failed export leaves no file (and an existing file at that path stays as it was). The
+optional steps run before any write too: an optimised graph that fails parity, or an int8 model
+that loses more accuracy than allowed, fails the whole export and neither file is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -18,7 +21,10 @@ import numpy as np
 from model_export.deps import require
 from model_export.errors import UnsupportedModelError
 from model_export.metadata import ModelCard, content_sha256, metadata_props, stamp
-from model_export.parity import ParitySpec, SourcePredict, Tolerance, check_parity, open_session
+from model_export.optimize import OptimizationResult, measure, optimize_graph
+from model_export.options import Tuning
+from model_export.parity import ParityResult, ParitySpec, SourcePredict, Tolerance, check_parity, open_session
+from model_export.quantize import QuantizedModel, quantize_int8, quantized_path
 from model_export.report import ExportReport
 
 if TYPE_CHECKING:
@@ -62,6 +68,44 @@ def _check(model: onnx.ModelProto) -> None:
         raise UnsupportedModelError(f"the converter produced an invalid ONNX graph: {exc}") from None
 
 
+OPTIMIZE_HINT = "the failing graph is onnxruntime's optimised one (--optimize); export without it"
+
+
+def _optimized(
+    model: onnx.ModelProto,
+    source: SourcePredict,
+    batches: Sequence[np.ndarray],
+    spec: ParitySpec,
+    tolerance: Tolerance,
+) -> tuple[onnx.ModelProto, ParityResult, OptimizationResult]:
+    """The optimised graph, its own parity result (raises ParityError) and its session-creation figures."""
+    optimized = optimize_graph(model.SerializeToString())
+    _check(optimized)
+    hinted = ParitySpec(spec.compare, spec.label, (*spec.hints, OPTIMIZE_HINT))
+    parity = check_parity(open_session(optimized.SerializeToString()), source, batches, hinted, tolerance)
+    return optimized, parity, measure(model, optimized)
+
+
+def _described(
+    model: onnx.ModelProto, card: ModelCard, parity: ParityResult, optimization: OptimizationResult | None
+) -> bytes:
+    """The final metadata on the graph that passed parity, serialised: the bytes to write."""
+    stamp(model, metadata_props(card, content_sha256(model), parity))
+    if optimization is not None:
+        stamp(model, {"optimization": json.dumps(optimization.to_dict())})
+    data: bytes = model.SerializeToString()
+    return data
+
+
+def _quantized(data: bytes, card: ModelCard, spec: ParitySpec, tuning: Tuning) -> QuantizedModel | None:
+    """The int8 model when asked for (raises AccuracyDropError past the allowed drop), else None."""
+    if tuning.quantize is None or tuning.eval_data is None:
+        return None
+    return quantize_int8(
+        data, card=card, spec=spec, eval_data=tuning.eval_data, max_accuracy_drop=tuning.max_accuracy_drop
+    )
+
+
 def finish_export(
     model: onnx.ModelProto,
     *,
@@ -72,16 +116,21 @@ def finish_export(
     tolerance: Tolerance,
     path: Path,
     notes: tuple[str, ...] = (),
+    tuning: Tuning | None = None,
 ) -> ExportReport:
-    """Check, describe, prove parity, then write atomically; raises ParityError and writes nothing on mismatch."""
+    """Check, describe, prove parity, tune, then write atomically; raises an ExportError and writes nothing."""
+    tuning = tuning or Tuning()
     _check(model)
-    sha256 = content_sha256(model)
-    stamp(model, metadata_props(card, sha256))
-    session = open_session(model.SerializeToString())
-    parity = check_parity(session, source, batches, spec, tolerance)
-    stamp(model, metadata_props(card, sha256, parity))
-    data = model.SerializeToString()
+    stamp(model, metadata_props(card, content_sha256(model)))
+    parity = check_parity(open_session(model.SerializeToString()), source, batches, spec, tolerance)
+    optimization = None
+    if tuning.optimize:
+        model, parity, optimization = _optimized(model, source, batches, spec, tolerance)
+    data = _described(model, card, parity, optimization)
+    quantized = _quantized(data, card, spec, tuning)
     write_atomic(data, path)
+    if quantized is not None:
+        write_atomic(quantized.data, quantized_path(path))
     return ExportReport(
         path=path,
         model_name=card.model_name,
@@ -95,7 +144,10 @@ def finish_export(
         class_labels=tuple(card.class_labels) if card.class_labels is not None else None,
         parity=parity,
         size_bytes=len(data),
-        content_sha256=sha256,
+        content_sha256=content_sha256(model),
         test_accuracy=card.test_accuracy,
         notes=notes,
+        optimization=optimization,
+        quantized_path=quantized_path(path) if quantized is not None else None,
+        quantization=quantized.result if quantized is not None else None,
     )

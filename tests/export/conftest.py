@@ -1,7 +1,8 @@
 """Fixtures for the export tests: tiny trained models, a CLI runner, and readers for written files.
 
 Helpers are handed out as fixtures (tests never ``import conftest``: tests/ has more than one). Models
-here train in milliseconds; only test_export_digits.py trains the real default models.
+here train in milliseconds; only test_export_digits.py and the session fixture ``tuned_digits`` (shared
+by the --quantize and --optimize tests) train the real default models.
 """
 
 from __future__ import annotations
@@ -83,6 +84,15 @@ def read_metadata() -> Callable[[Path], dict[str, str]]:
 def run_onnx() -> Callable[[Path, np.ndarray], dict[str, np.ndarray]]:
     """Runs a written file on a batch: run_onnx(path, batch) -> {output name: array}."""
     return _run_onnx
+
+
+@pytest.fixture(scope="session")
+def tuned_digits(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """One run of ``digits --quantize int8 --optimize`` (about 7 s) for every test that reads its output."""
+    out_dir = tmp_path_factory.mktemp("tuned-digits")
+    result = _run_cli("digits", "--out-dir", str(out_dir), "--quantize", "int8", "--optimize")
+    assert result.returncode == 0, result.stderr
+    return result, out_dir
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """GIVEN scikit-learn's bundled digits WHEN `python -m model_export digits` runs THEN both default models are
-trained to >= 0.95 held-out accuracy, exported with parity checked, and saved with the held-out set."""
+trained to >= 0.95 held-out accuracy, exported with parity checked, and saved with the held-out set: those three
+files and nothing else (no int8 model, no optimised graph unless asked for)."""
 
 from __future__ import annotations
 
@@ -39,5 +40,11 @@ def test_digits_command_writes_both_models_and_the_held_out_set(
         assert inspect_model(path).content_sha256 == "matches"
         served = run_onnx(path, batch)["label"].astype(np.int64)
         assert np.mean(served == labels) == pytest.approx(float(meta["test_accuracy"]), abs=1e-4)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "digits-cnn.onnx",
+        "digits-sklearn.onnx",
+        "digits-test.npz",
+    ]
+    assert not {"quantization", "optimization"} & set(read_metadata(tmp_path / "digits-cnn.onnx"))
     assert inspect_model(tmp_path / "digits-cnn.onnx").inputs[0].shape == ("batch", 1, 8, 8)
     assert inspect_model(tmp_path / "digits-sklearn.onnx").inputs[0].shape == ("batch", 64)
