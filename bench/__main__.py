@@ -13,7 +13,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import batch_path, cold_start, footprint, warm_latency
+from bench import batch_path, cold_start, export_figures, footprint, warm_latency
 from bench.peer_weights import peer_weights
 from bench.report import Results, write_report
 
@@ -44,10 +44,12 @@ def run(quick: bool) -> Results:
             repeats = warm_latency.repeats_for(scenario, budget)
             results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
     print("batch path ...", flush=True)
-    results.batch = batch_path.measure(records)
+    results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
     print("footprint ...", flush=True)
     results.footprint = {arch: footprint.runtime_set_mb(arch) for arch in ("aarch64", "x86_64")}
     results.peer_footprint = footprint.peer_mb()
+    print("int8 and graph optimisation ...", flush=True)
+    results.quantization, results.optimization = export_figures.measure()
     return results
 
 

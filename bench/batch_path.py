@@ -3,6 +3,7 @@ moto on a loopback port, against raw session.run over the same records in the sa
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import tempfile
@@ -10,6 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import onnxruntime as ort
 
 from bench.measure import REPO, run_child
@@ -21,6 +23,7 @@ from testkit.aws import aws_environment
 
 @dataclass(frozen=True)
 class BatchPath:
+    file_format: str
     records: int
     file_mib: float
     handler_records_s: float
@@ -37,6 +40,15 @@ def jsonl(records: int) -> bytes:
     return ("\n".join(lines[i % len(lines)] for i in range(records)) + "\n").encode()
 
 
+def npy(records: int) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, digits(records))
+    return buffer.getvalue()
+
+
+ENCODERS = {"jsonl": jsonl, "npy": npy}
+
+
 def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
@@ -50,10 +62,10 @@ def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:
     return records / (time.perf_counter() - started)
 
 
-def measure(records: int, chunk: int = 2048) -> BatchPath:
-    data = jsonl(records)
+def measure(records: int, file_format: str = "jsonl", chunk: int = 2048) -> BatchPath:
+    data = ENCODERS[file_format](records)
     with aws_environment() as aws, tempfile.TemporaryDirectory() as tmp:
-        key = f"input/bench-{records}.jsonl"
+        key = f"input/bench-{records}.{file_format}"
         aws.put(key, data)
         event = json.loads((REPO / "events" / "s3.put.json").read_text())
         event["Records"][0]["s3"]["object"]["key"] = key
@@ -63,6 +75,7 @@ def measure(records: int, chunk: int = 2048) -> BatchPath:
         result = run_child("batch", "project", str(path), env=env)
     assert result["records"] == {"in": records, "scored": records, "failed": 0}, result
     return BatchPath(
+        file_format,
         records,
         len(data) / 2**20,
         records / result["seconds"],
