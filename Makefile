@@ -74,7 +74,7 @@ typecheck: setup
 test: lint typecheck model tools
 	$(BIN)/pytest
 
-# Side by side in one run (medians of fresh processes, ratios); about 10 minutes on 2 cores.
+# Side by side in one run (medians of fresh processes, ratios); about 3 minutes on 2 cores.
 bench: model
 	$(BIN)/python -m bench --out docs
 

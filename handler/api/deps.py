@@ -28,8 +28,10 @@ async def model_state(request: Request) -> ModelState:
     return state
 
 
-async def ready_model(state: Annotated[ModelState, Depends(model_state)]) -> OnnxModel:
-    """The model, or 503 while it is not ready."""
+async def ready_model(request: Request) -> OnnxModel:
+    """The model, or 503 while it is not ready (one dependency, not one on another: each level of
+    FastAPI's dependency solving costs every request)."""
+    state: ModelState = request.app.state.model_state
     if state.model is None:
         raise NotReady("the model is not ready yet (loading or warming up); retry shortly")
     return state.model

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from handler import __version__
-from handler.api.deps import ReadyModel, check_model_path, model_state, ready_model
+from handler.api.deps import ReadyModel, check_model_path, ready_model
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
     INFER_OK,
@@ -202,7 +202,7 @@ def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
 async def _binary_infer(request: Request, declared: str) -> Response:
     """POST .../infer in the binary form: 503, body and model checks in the JSON route's order, then the answer
     in binary when any output is asked for that way (octet-stream with the header's length), else JSON."""
-    model = await ready_model(await model_state(request))
+    model = await ready_model(request)
     header, binary = split_body(await request.body(), declared)
     infer_request = _binary_request(parse_header(header))
     check_model_path(model, request.path_params["model_name"], request.path_params.get("model_version"))
