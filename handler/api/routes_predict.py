@@ -8,13 +8,14 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from handler.api.deps import ReadyModel
+from handler.api.fast_json import FastJsonResponse, FastJsonRoute
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import ErrorResponse, PredictRequest, PredictResponse
 from handler.codec import ensure_finite, instances_to_feeds
 from handler.observability import observed_infer
 from handler.predictions import prediction_dicts
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], route_class=FastJsonRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed JSON or instances that do not fit the model"},
@@ -33,4 +34,4 @@ async def predict(request: PredictRequest, model: ReadyModel) -> JSONResponse:
         ensure_finite(name, array)
     info = model.info
     predictions = prediction_dicts(info, results)
-    return JSONResponse({"model_name": info.name, "model_version": info.version, "predictions": predictions})
+    return FastJsonResponse({"model_name": info.name, "model_version": info.version, "predictions": predictions})

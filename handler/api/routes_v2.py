@@ -15,11 +15,11 @@ import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 
 from handler import __version__
 from handler.api.deps import ReadyModel, check_model_path, ready_model
+from handler.api.fast_json import FastJsonResponse, FastJsonRoute
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
     INFER_OK,
@@ -52,7 +52,7 @@ from handler.observability import observed_infer
 from handler.signature import TensorSpec
 
 
-class InferRoute(APIRoute):
+class InferRoute(FastJsonRoute):
     """An infer route that also serves the binary tensor data extension.
 
     FastAPI reads a body as JSON only when it is declared JSON (or not declared at all), so it would refuse
@@ -188,7 +188,7 @@ def _infer(model: OnnxModel, request: InferenceRequest, name: str, version: str 
     results = observed_infer(model, feeds, _requested(request))
     body = _response_head(model, request.id)
     body["outputs"] = [encode_tensor(output, array) for output, array in results.items()]
-    return JSONResponse(body)
+    return FastJsonResponse(body)
 
 
 def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:

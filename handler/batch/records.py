@@ -18,6 +18,7 @@ from itertools import islice
 from typing import IO, Any
 
 import numpy as np
+import pydantic_core
 
 from handler.codec import json_to_array
 from handler.errors import ApiError
@@ -181,19 +182,19 @@ def _jsonl_items(lines: list[Line], spec: TensorSpec) -> Iterator[Parsed]:
 def _whole_chunk(lines: list[Line], spec: TensorSpec) -> Chunk | None:
     """The chunk parsed in one go when every line is a plain array that fits, else None.
 
-    One json.loads and one numpy conversion for the chunk instead of one per line: the same parser and
-    the same checks (json_to_array) on the same values, so the result is what the line-by-line path
-    gives; any doubt (an object, an empty or unreadable line, a conversion error, a count that is off)
-    sends the chunk down that path, which finds and reports each bad line on its own.
+    One parse and one numpy conversion for the chunk instead of one per line, with the same checks
+    (json_to_array) on the same values, so the result is what the line-by-line path gives; any doubt
+    (an object, an empty or unreadable line, a conversion error, a count that is off) sends the chunk
+    down that path, which finds and reports each bad line on its own.
     """
     inner = spec.shape[1:]
     texts = [text for _, text, _ in lines]
     if -1 in inner or any(text is None or not text.strip() or text.lstrip()[:1] != "[" for text in texts):
         return None
-    try:
-        values = json.loads("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
+    try:  # pydantic-core's parser: the same values as json.loads for valid JSON, about 4x faster
+        values = pydantic_core.from_json("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
         array = json_to_array(values, spec.datatype, "chunk")
-    except (json.JSONDecodeError, ApiError):
+    except (ValueError, ApiError):
         return None
     if len(values) != len(lines) or array.shape[:1] != (len(lines),) or math.prod(array.shape[1:]) != math.prod(inner):
         return None
