@@ -23,6 +23,9 @@ WIRE_SIZES = (1, 256, 4096)
 
 def run(quick: bool) -> Results:
     rounds, budget, records = (2, 60, 4096) if quick else (15, 3000, 200_000)
+    wire_sizes = WIRE_SIZES[:2] if quick else WIRE_SIZES
+    thread_scenarios = ("binary-256",) if quick else ("infer-1", "binary-256", "binary-4096")
+    architectures = ("x86_64",) if quick else ("aarch64", "x86_64")
     peer_weights()
     results = Results(machine=f"{platform.machine()}, {platform.python_version()}, quick={quick}")
     print("cold start ...", flush=True)
@@ -34,19 +37,19 @@ def run(quick: bool) -> Results:
         for contestant in ("project", "peer") if scenario.startswith("predict") else ("project",):
             results.warm.append(warm_latency.measure(contestant, scenario, repeats))
     print("binary vs JSON ...", flush=True)
-    for size in WIRE_SIZES:
+    for size in wire_sizes:
         for kind in ("infer", "binary"):
             scenario = f"{kind}-{size}"
             results.wire.append(warm_latency.measure("project", scenario, warm_latency.repeats_for(scenario, budget)))
     print("threads ...", flush=True)
     for threads in (1, 2):
-        for scenario in ("infer-1", "binary-256", "binary-4096"):
+        for scenario in thread_scenarios:
             repeats = warm_latency.repeats_for(scenario, budget)
             results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
     print("batch path ...", flush=True)
     results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
     print("footprint ...", flush=True)
-    results.footprint = {arch: footprint.runtime_set_mb(arch) for arch in ("aarch64", "x86_64")}
+    results.footprint = {arch: footprint.runtime_set_mb(arch) for arch in architectures}
     results.peer_footprint = footprint.peer_mb()
     print("int8 and graph optimisation ...", flush=True)
     results.quantization, results.optimization = export_figures.measure()
