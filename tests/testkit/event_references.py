@@ -157,11 +157,20 @@ V2_MAPS = ("headers", "queryStringParameters", "pathParameters", "stageVariables
 V1_MAPS = (*V2_MAPS, "multiValueHeaders", "multiValueQueryStringParameters")
 # The generators fill in every field; AWS sends only what the request has. [apigw-v2] and [furl] both
 # show the maximal event, and Powertools' models (built from real events) make these fields optional.
+# Payload-2.0 keys AWS leaves out when the request does not use them (HTTP APIs and Function URLs alike).
+V2_ABSENT_UNLESS_USED = (
+    ("cookies", "AWS sends it only when the request has a Cookie header; ours have none"),
+    ("queryStringParameters", "AWS leaves it out without a query string (rawQueryString '')"),
+    ("body", "AWS leaves it out when the request has no body, as for our GETs"),
+)
+
 DIFFERENCES: list[Difference] = [
     *_maps("http-api-v2", *V2_MAPS, "requestContext.authorizer.jwt.claims"),
-    D("http-api-v2", "cookies", OPTIONAL, "AWS sends it only when the request has a Cookie header; ours have none"),
-    D("http-api-v2", "queryStringParameters", OPTIONAL, "AWS leaves it out without a query string (rawQueryString '')"),
-    D("http-api-v2", "body", OPTIONAL, "AWS leaves it out when the request has no body, as for our GETs"),
+    *(
+        D(kind, key, OPTIONAL, reason)
+        for kind in ("http-api-v2", "function-url")
+        for key, reason in V2_ABSENT_UNLESS_USED
+    ),
     D("http-api-v2", "pathParameters", OPTIONAL, "AWS sends it only when the matched route has path parameters"),
     D("http-api-v2", "stageVariables", OPTIONAL, "AWS sends it only when the stage defines variables; ours has none"),
     D("http-api-v2", "requestContext.authentication", OPTIONAL, "AWS sends it only with mutual TLS, unused here"),
@@ -172,9 +181,6 @@ DIFFERENCES: list[Difference] = [
         "AWS sends it only when the route has an authorizer (template.yaml's always has one, JWT or IAM: ours are JWT)",
     ),
     *_maps("function-url", *V2_MAPS),
-    D("function-url", "cookies", OPTIONAL, "as for HTTP APIs: only when the request has a Cookie header"),
-    D("function-url", "queryStringParameters", OPTIONAL, "as for HTTP APIs: only with a query string"),
-    D("function-url", "body", OPTIONAL, "as for HTTP APIs: only when the request has a body"),
     D("function-url", "pathParameters", OPTIONAL, "a Function URL has no routes: null in [furl], absent in practice"),
     D("function-url", "pathParameters", NULLABLE, "a Function URL has no routes: [furl] shows null"),
     D("function-url", "stageVariables", OPTIONAL, "a Function URL has no stages: null in [furl], absent in practice"),
