@@ -18,15 +18,30 @@ DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
 Every error is `{"error": "..."}` saying what is wrong, where, and what was expected.
 """
 
+# The order /docs shows the groups in (routes are registered in another order, for speed: see below).
+TAGS = [
+    {"name": "health", "description": "Liveness and readiness."},
+    {"name": "predict", "description": "Labels and probabilities from plain JSON instances."},
+    {"name": "open inference protocol", "description": "KServe / Triton v2 REST, with binary tensor data."},
+]
+
 
 def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
     """Build the ASGI app serving ``state``'s model; the result is what Mangum and tests call."""
     # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
-    app = FastAPI(title="onnx-lambda", version=__version__, description=DESCRIPTION, strict_content_type=False)
+    app = FastAPI(
+        title="onnx-lambda",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        strict_content_type=False,
+    )
     app.state.model_state = state
     install_error_handlers(app)
-    app.include_router(routes_health.router)
-    app.include_router(routes_predict.router)
-    app.include_router(routes_v2.router)
+    # Inference routes first: Starlette tries routes in order and each miss costs a request ~10 µs; no
+    # path of the others can match theirs (a path parameter never spans a "/").
     app.include_router(routes_v2.infer_router)
+    app.include_router(routes_predict.router)
+    app.include_router(routes_health.router)
+    app.include_router(routes_v2.router)
     return ErrorGuard(BodyLimit(app, max_body_bytes))
