@@ -130,8 +130,9 @@ def wire_chart(r: Results, charts: Path) -> None:
     for kind, color in (("infer", "#c55"), ("binary", "#2a7")):
         ax.plot(sizes, [_find(r.wire, "project", f"{kind}-{s}").ratio for s in sizes], "o-", color=color, label=kind)
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("batch size")
-    ax.set_ylabel("handler / raw run (p50)")
+    ax.set_ylabel("handler / raw run (p50, log scale)")
     ax.legend(["JSON", "binary extension"])
     fig.tight_layout()
     fig.savefig(charts / "wire.png", dpi=100)
