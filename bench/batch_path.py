@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ import onnxruntime as ort
 
 from bench.measure import REPO, run_child
 from bench.scenarios import digits
-
-sys.path.insert(0, str(REPO / "tests"))
 from testkit.aws import aws_environment
 
 

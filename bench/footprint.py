@@ -8,14 +8,10 @@ mangum and numpy as installed in the project venv, summed from each distribution
 from __future__ import annotations
 
 import re
-import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from bench.measure import REPO
-
-sys.path.insert(0, str(REPO / "tests"))
 from testkit.image import install_like_the_image, size_mb
 
 PEER_ROOTS = ("torch", "fastapi", "mangum", "numpy")

@@ -3,7 +3,7 @@
 ``predict-N`` is the friendly endpoint with N instances; ``infer-N`` the Open Inference Protocol with
 JSON tensors; ``binary-N`` the same request and response through the binary tensor data extension
 (``application/octet-stream`` with ``Inference-Header-Content-Length``, base64 through API Gateway),
-built here from the protocol's text, the way a client library would.
+built by the tests' client-side codec (testkit.binary), which follows the protocol's text, not our server.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.measure import REPO
 from handler.http_events import http_api_event
+from testkit import binary as client  # the tests' client-side codec, written from the protocol's text
 
-REPO = Path(__file__).resolve().parent.parent
 INFER_PATH = "/v2/models/digits-cnn/infer"
 
 
@@ -35,27 +35,18 @@ def _event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
 
 def binary_request(x: np.ndarray) -> tuple[bytes, int]:
     """An OIP binary request for ``x`` asking for binary outputs: body and JSON header length."""
-    header = {
-        "inputs": [
-            {"name": "input", "shape": list(x.shape), "datatype": "FP32", "parameters": {"binary_data_size": x.nbytes}}
-        ],
+    request = {
+        "inputs": [{"name": "input", "shape": list(x.shape), "datatype": "FP32"}],
         "parameters": {"binary_data_output": True},
     }
-    head = json.dumps(header).encode()
-    return head + x.tobytes(), len(head)
+    return client.binary_request(request, {"input": x})
 
 
-def binary_outputs(response: dict[str, Any]) -> dict[str, np.ndarray]:
-    """Decode a binary OIP response (FP32 and INT64 outputs) from a Lambda HTTP response."""
+def binary_outputs(response: dict[str, Any]) -> dict[str, Any]:
+    """A binary OIP response read from a Lambda HTTP response as a client reads it, by output name."""
     body = base64.b64decode(response["body"]) if response.get("isBase64Encoded") else response["body"].encode()
-    length = int({k.lower(): v for k, v in response["headers"].items()}["inference-header-content-length"])
-    header, offset, outputs = json.loads(body[:length]), length, {}
-    for output in header["outputs"]:
-        size = output["parameters"]["binary_data_size"]
-        dtype = {"FP32": np.float32, "INT64": np.int64}[output["datatype"]]
-        outputs[output["name"]] = np.frombuffer(body[offset : offset + size], dtype=dtype).reshape(output["shape"])
-        offset += size
-    return outputs
+    length = int({k.lower(): v for k, v in response["headers"].items()}[client.HEADER])
+    return {output["name"]: output for output in client.read_binary(body, length)["outputs"]}
 
 
 def build(scenario: str) -> tuple[dict[str, Any], np.ndarray, Callable[[dict[str, Any]], None]]:
@@ -78,6 +69,6 @@ def build(scenario: str) -> tuple[dict[str, Any], np.ndarray, Callable[[dict[str
     def check(response: dict[str, Any]) -> None:
         assert response["statusCode"] == 200, response.get("body", "")[:500]
         if kind == "binary":
-            assert binary_outputs(response)["probabilities"].shape == (len(x), 10)
+            assert binary_outputs(response)["probabilities"]["shape"] == [len(x), 10]
 
     return event, x, check
