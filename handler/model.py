@@ -62,12 +62,17 @@ class OnnxModel:
         self._inputs = {spec.name: spec for spec in info.inputs}
         self._outputs = {spec.name: spec for spec in info.tensor_outputs}
 
+    @property
+    def input_specs(self) -> Mapping[str, TensorSpec]:
+        """The graph's inputs by name, built once, for decoding requests against."""
+        return self._inputs
+
     def check_inputs(self, feeds: Mapping[str, np.ndarray]) -> None:
         """Refuse feeds whose names, datatypes or shapes differ from the graph's; raises BadRequest."""
-        expected = ", ".join(spec.describe() for spec in self.info.inputs)
         missing = [name for name in self._inputs if name not in feeds]
         unknown = [name for name in feeds if name not in self._inputs]
         if unknown or missing:
+            expected = ", ".join(spec.describe() for spec in self.info.inputs)
             parts = [f"unknown input {name!r}" for name in unknown] + [f"missing input {name!r}" for name in missing]
             raise BadRequest(f"{'; '.join(parts)}: the model expects {expected}")
         for name, array in feeds.items():

@@ -179,7 +179,7 @@ def _response_head(model: OnnxModel, request_id: str | None) -> dict[str, Any]:
 
 def _infer(model: OnnxModel, request: InferenceRequest, name: str, version: str | None) -> JSONResponse:
     check_model_path(model, name, version)
-    specs = {spec.name: spec for spec in model.info.inputs}
+    specs = model.input_specs
     feeds: dict[str, np.ndarray] = {}
     for tensor in request.inputs:
         ensure_new_input(tensor.name, feeds)
@@ -206,7 +206,7 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     header, binary = split_body(await request.body(), declared)
     infer_request = _binary_request(parse_header(header))
     check_model_path(model, request.path_params["model_name"], request.path_params.get("model_version"))
-    feeds = decode_inputs(infer_request.inputs, binary, {spec.name: spec for spec in model.info.inputs})
+    feeds = decode_inputs(infer_request.inputs, binary, model.input_specs)
     requested = _requested(infer_request)
     names = requested or [spec.name for spec in model.info.tensor_outputs]
     as_bytes = binary_outputs(infer_request.parameters, infer_request.outputs, names)
