@@ -17,13 +17,14 @@ LOCK_DATE ?= 2026-11-23
 # Provided by the Lambda base image (/var/runtime); bundling them again would add ~25 MB to every image.
 BASE_IMAGE_PACKAGES := boto3 botocore s3transfer jmespath python-dateutil six urllib3
 
-.PHONY: help setup tools lock model demo serve test lint typecheck unit validate bench clean
+.PHONY: help setup tools lock model demo serve test lint typecheck unit validate bench fuzz load clean
 
 help:
 	@echo "make demo   - set up, export the default model, serve it through the Lambda entry point, predict"
 	@echo "make test   - set up, lint, type-check (mypy --strict) and run the whole test suite"
 	@echo "make serve  - serve MODEL_PATH (default $(DEFAULT_MODEL)) on $(HOST):PORT (default 8080)"
 	@echo "make bench  - this project vs the PyTorch peer vs bare onnxruntime; writes docs/benchmarks.md"
+	@echo "make fuzz   - schemathesis on every operation of the served OpenAPI document; writes docs/fuzz.md"
 
 # The project venv is constrained to the image's lock, so the suite tests exactly the versions that ship.
 $(STAMP): pyproject.toml $(RUNTIME_LOCK)
@@ -77,6 +78,11 @@ test: lint typecheck model tools
 # Side by side in one run (medians of fresh processes, ratios); about 3 minutes on 2 cores.
 bench: model
 	$(BIN)/python -m bench --out docs
+
+# The long form of the fuzzing make test runs bounded (tests/reliability): fixed seed, many examples per operation.
+FUZZ_EXAMPLES ?= 200
+fuzz: model
+	$(BIN)/python -m bench.fuzz --max-examples $(FUZZ_EXAMPLES) --out docs
 
 # The deployment checks on their own (they also run inside make test).
 validate: tools

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import json
 import time
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from typing import Any
 from handler.http_events import http_api_event
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # HTTP API refuses larger payloads before Lambda sees them
+JSON = {"content-type": "application/json"}
 
 
 @dataclass
@@ -76,9 +78,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     server: GatewayServer
 
     def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
+        length = self._content_length()
+        if length is None:
+            return
         if length > API_GATEWAY_MAX_BODY:
-            self._reply(413, {"content-type": "application/json"}, b'{"error": "request body over 10 MB"}', True)
+            self._reply(413, JSON, b'{"error": "request body over 10 MB"}', True)
             return
         body = self.rfile.read(length) if length else b""
         prefix = f"/{self.server.stage}"
@@ -86,7 +90,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.path == prefix or self.path.startswith((prefix + "/", prefix + "?"))
         ):
             message = json.dumps({"error": f"not found: this API is served under the stage path {prefix}/"})
-            self._reply(404, {"content-type": "application/json"}, message.encode(), False)
+            self._reply(404, JSON, message.encode(), False)
             return
         headers = {key.lower(): value for key, value in self.headers.items()}
         event = http_api_event(
@@ -99,8 +103,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         )
         try:
             response = self.server.instance.invoke(event)
-        except Exception as exc:  # an invocation error: API Gateway answers 500 for these too
-            self._reply(500, {"content-type": "application/json"}, json.dumps({"error": str(exc)}).encode(), False)
+        except Exception:  # an invocation error: API Gateway answers this, telling the client nothing more
+            traceback.print_exc()  # the function's log, as Lambda's runtime writes it, not the client's answer
+            self._reply(500, JSON, b'{"message": "Internal Server Error"}', False)
             return
         payload = response.get("body", "") or ""
         data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
@@ -111,6 +116,19 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             False,
             list(response.get("cookies") or []),
         )
+
+    def _content_length(self) -> int | None:
+        """The declared body length, or None after refusing one that is not a length (as API Gateway would:
+        reading a negative length would wait for the client to close, a chunked body is not supported)."""
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            self._reply(411, JSON, b'{"error": "chunked request bodies are not supported: send content-length"}', True)
+            return None
+        declared = (self.headers.get("content-length") or "0").strip()
+        if not declared.isdigit():
+            message = json.dumps({"error": f"content-length {declared!r} is not a length: expected bytes as digits"})
+            self._reply(400, JSON, message.encode(), True)
+            return None
+        return int(declared)
 
     def _reply(self, status: int, headers: dict[str, str], data: bytes, close: bool, cookies: list[str] = []) -> None:  # noqa: B006
         self.send_response(status)
@@ -126,7 +144,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+    def __getattr__(self, name: str) -> Any:
+        """``do_<METHOD>`` for every method, TRACE and QUERY too: the function answers 405 where no route takes
+        it, as behind a $default route; http.server alone would answer 501 in HTML."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet by default: the handler's own JSON logs say what happened."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testkit.figures import print_figures
 from testkit.paths import DEFAULT_MODEL, REPO
 
 # The batch function's configuration as template.yaml sets it, before any test imports the entry point
@@ -26,3 +27,8 @@ def default_model() -> Path:
             check=True,
         )
     return DEFAULT_MODEL
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """The figures the suites measured (testkit.figures), after pytest's own summary."""
+    print_figures(terminalreporter, config)

@@ -8,6 +8,7 @@ from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
 from handler.api.deps import ModelState
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
+from handler.api.openapi_doc import install_served_openapi
 
 DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
 
@@ -38,6 +39,7 @@ def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
     )
     app.state.model_state = state
     install_error_handlers(app)
+    install_served_openapi(app, state)
     # Inference routes first: Starlette tries routes in order and each miss costs a request ~10 µs; no
     # path of the others can match theirs (a path parameter never spans a "/").
     app.include_router(routes_v2.infer_router)

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from handler.api.deps import ReadyModel
 from handler.api.fast_json import FastJsonResponse, FastJsonRoute
 from handler.api.routes_health import NOT_READY
-from handler.api.schemas import ErrorResponse, PredictRequest, PredictResponse
+from handler.api.schemas import BODY_REFUSALS, ErrorResponse, PredictRequest, PredictResponse
 from handler.codec import ensure_finite, instances_to_feeds
 from handler.observability import observed_infer
 from handler.predictions import prediction_dicts
@@ -19,7 +19,7 @@ router = APIRouter(tags=["predict"], route_class=FastJsonRoute)
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "Malformed JSON or instances that do not fit the model"},
-    413: {"model": ErrorResponse, "description": "Body or batch over the configured limits"},
+    **BODY_REFUSALS,
     422: {"model": ErrorResponse, "description": "Body of the wrong structure"},
     **NOT_READY,
 }

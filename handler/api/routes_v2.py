@@ -22,6 +22,7 @@ from handler.api.deps import ReadyModel, check_model_path, ready_model
 from handler.api.fast_json import FastJsonResponse, FastJsonRoute
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
+    BODY_REFUSALS,
     INFER_OK,
     INFER_OPENAPI,
     BinaryInferenceRequest,
@@ -87,7 +88,7 @@ INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
         "model": ErrorResponse,
         "description": "Malformed JSON, a tensor name, shape or datatype that does not fit, or binary lengths that lie",
     },
-    413: {"model": ErrorResponse, "description": "Body or batch over the configured limits"},
+    **BODY_REFUSALS,
     422: {"model": ErrorResponse, "description": "Body of the wrong structure, or an output JSON cannot carry"},
     **UNKNOWN_MODEL,
 }

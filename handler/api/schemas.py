@@ -6,10 +6,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic.config import JsonDict
 
 from handler.binary_tensors import HEADER_NAME, OCTET_STREAM
+from handler.signature import DATATYPE_TO_NUMPY
 
 Parameters = dict[str, Any]
+
+# What the codecs accept, stated in the document only: the codecs check these themselves with messages that
+# name the input and the model's expectation, which pydantic's generic ones would not.
+_TENSOR_NAME: JsonDict = {"minLength": 1}
+_REQUEST_SHAPE: JsonDict = {"items": {"type": "integer", "minimum": 0}}
+_DATATYPE: JsonDict = {"enum": list(DATATYPE_TO_NUMPY)}
 
 
 class ErrorResponse(BaseModel):
@@ -70,9 +78,9 @@ class BinaryRequestInput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
-    shape: list[StrictInt]
-    datatype: str = Field(examples=["FP32"])
+    name: str = Field(json_schema_extra=_TENSOR_NAME)
+    shape: list[StrictInt] = Field(json_schema_extra=_REQUEST_SHAPE)
+    datatype: str = Field(examples=["FP32"], json_schema_extra=_DATATYPE)
     parameters: Parameters | None = None
     data: list[Any] | None = None
 
@@ -88,7 +96,7 @@ class RequestOutput(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: str = Field(json_schema_extra=_TENSOR_NAME)
     parameters: Parameters | None = None
 
 
@@ -134,7 +142,9 @@ class PredictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    instances: list[Any] = Field(min_length=1, examples=[[[0.0] * 64]])
+    instances: list[Any] = Field(
+        min_length=1, examples=[[[0.0] * 64]], json_schema_extra={"items": {"not": {"type": "null"}}}
+    )
 
 
 class Prediction(BaseModel):
@@ -180,6 +190,12 @@ class Health(BaseModel):
     model: ModelSummary | None = None
     init: InitSummary | None = None
 
+
+# Refusals every route with a body can give before looking at it.
+BODY_REFUSALS: dict[int | str, dict[str, Any]] = {
+    413: {"model": ErrorResponse, "description": "Body or batch over the configured limits"},
+    415: {"model": ErrorResponse, "description": "A body that is not JSON (or, on infer, the binary extension)"},
+}
 
 # What the infer routes take and give beyond the JSON models above: the binary tensor data extension.
 # FastAPI documents only the JSON body it validates; these are merged into each infer operation.
