@@ -15,13 +15,22 @@ import json
 import math
 import re
 import struct
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 import pydantic_core
 
-from handler.codec import check_declared, decode_tensor, encode_tensor, ensure_new_input, numpy_dtype, output_datatype
+from handler.codec import (
+    check_declared,
+    decode_tensor,
+    encode_tensor,
+    ensure_new_input,
+    numpy_dtype,
+    output_datatype,
+    shaped,
+)
 from handler.errors import BadRequest
 from handler.signature import TensorSpec
 
@@ -85,6 +94,11 @@ def parse_header(header: bytes) -> dict[str, Any]:
         raise BadRequest(f"{where} is not UTF-8 text; does it reach into the tensor bytes? {check}") from None
     except json.JSONDecodeError as exc:
         raise BadRequest(f"malformed JSON in {where}: {exc.msg} at position {exc.pos}; {check}") from None
+    except ValueError:  # what else json.loads raises: int() of a number past Python's digit limit
+        limit = sys.get_int_max_str_digits()
+        raise BadRequest(
+            f"malformed JSON in {where}: a number has more than {limit} digits; expected at most {limit}"
+        ) from None
     except RecursionError:
         raise BadRequest(f"malformed JSON in {where}: nested too deeply") from None
     if not isinstance(value, dict):
@@ -155,12 +169,14 @@ def decode_binary_tensor(
             f"for it; expected its bytes right after those of the inputs before it (check {HEADER_NAME})"
         )
     if datatype == "BYTES":
-        return _bytes_elements(where, memoryview(chunk), count).reshape(shape)
-    if datatype == "BOOL":
-        return _bools(where, chunk).reshape(shape)
-    # A read-only view of the request's bytes (onnxruntime only reads its inputs): no copy on little-endian
-    # hosts, which Lambda's arm64 and x86_64 both are; elsewhere astype swaps the bytes.
-    return np.frombuffer(chunk, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
+        array = _bytes_elements(where, memoryview(chunk), count)
+    elif datatype == "BOOL":
+        array = _bools(where, chunk)
+    else:
+        # A read-only view of the request's bytes (onnxruntime only reads its inputs): no copy on little-endian
+        # hosts, which Lambda's arm64 and x86_64 both are; elsewhere astype swaps the bytes.
+        array = np.frombuffer(chunk, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False)
+    return shaped(array, shape, where)
 
 
 def _checked_count(where: str, shape: Sequence[int], datatype: str, size: int, itemsize: int) -> int:

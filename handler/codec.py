@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -24,8 +24,11 @@ NUMPY_TO_DATATYPE: dict[np.dtype[Any], str] = {dtype: name for name, dtype in DA
 _ACCEPTED_KINDS = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}
 _KIND_WORDS = {"b": "booleans", "i": "integers", "u": "unsigned integers", "f": "numbers"}
 
+# numpy's NPY_MAXDIMS: a shape with more dimensions can never become an array, whatever its data.
+MAX_DIMS = 64
 
-def _fail_ragged(where: str, data: Any) -> None:
+
+def _fail_ragged(where: str, data: Any) -> NoReturn:
     raise BadRequest(
         f"{where}: the data is ragged or mixes types (nested lists must all have the same length "
         f"and hold only {_describe_leaf(data)})"
@@ -44,21 +47,61 @@ def _numeric_array(data: Any, dtype: np.dtype[Any], where: str) -> np.ndarray:
         array = np.array(data)
     except (ValueError, TypeError, OverflowError):
         _fail_ragged(where, data)
+    if array.size == 0 and array.dtype.kind == "f":  # numpy makes float64 of [] and [[], []], whatever was meant
+        return array.astype(dtype)
     if array.dtype.kind not in _ACCEPTED_KINDS[dtype.kind]:
-        if array.dtype.kind == "O":
-            _fail_ragged(where, data)
-        found = "strings" if array.dtype.kind in "US" else _KIND_WORDS.get(array.dtype.kind, str(array.dtype))
-        raise BadRequest(
-            f"{where}: expected {_KIND_WORDS[dtype.kind]} for datatype {NUMPY_TO_DATATYPE[dtype]}, got {found}"
-        )
+        integers = _mixed_integers(data, dtype, where) if dtype.kind in "iu" and array.dtype.kind == "f" else None
+        if integers is not None:
+            return integers
+        _fail_kind(where, data, array.dtype, dtype)
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         index = int(np.flatnonzero(~np.isfinite(array.ravel()))[0])
         raise BadRequest(f"{where}: value at flat index {index} is NaN or Infinity; JSON numbers must be finite")
     if dtype.kind in "iu" and array.size:
         info = np.iinfo(dtype)
         if array.min() < info.min or array.max() > info.max:
-            raise BadRequest(f"{where}: values must lie in [{info.min}, {info.max}] for {NUMPY_TO_DATATYPE[dtype]}")
-    return array.astype(dtype, copy=False)
+            _fail_range(where, dtype)
+    return _narrowed(array, dtype, where)
+
+
+def _fail_kind(where: str, data: Any, found: np.dtype[Any], dtype: np.dtype[Any]) -> NoReturn:
+    if found.kind == "O":
+        _fail_ragged(where, data)
+    words = "strings" if found.kind in "US" else _KIND_WORDS.get(found.kind, str(found))
+    raise BadRequest(
+        f"{where}: expected {_KIND_WORDS[dtype.kind]} for datatype {NUMPY_TO_DATATYPE[dtype]}, got {words}"
+    )
+
+
+def _mixed_integers(data: Any, dtype: np.dtype[Any], where: str) -> np.ndarray | None:
+    """Integers that numpy made floats of, because neither int64 nor uint64 holds them all (2**63 and 0, or
+    2**63 and -1), converted exactly, or refused if out of range; None when they are not all integers."""
+    items = np.array(data, dtype=object)
+    if not all(type(item) is int for item in items.flat):
+        return None
+    info = np.iinfo(dtype)
+    if min(items.flat) < info.min or max(items.flat) > info.max:
+        _fail_range(where, dtype)
+    return items.astype(dtype)
+
+
+def _fail_range(where: str, dtype: np.dtype[Any]) -> NoReturn:
+    info = np.iinfo(dtype)
+    raise BadRequest(f"{where}: values must lie in [{info.min}, {info.max}] for {NUMPY_TO_DATATYPE[dtype]}")
+
+
+def _narrowed(array: np.ndarray, dtype: np.dtype[Any], where: str) -> np.ndarray:
+    """The cast to ``dtype``; a finite number past FP16's or FP32's range would become Infinity with only a
+    RuntimeWarning (and the model would run on it), so it is refused as an integer out of range is."""
+    with np.errstate(over="ignore"):
+        result = array.astype(dtype, copy=False)
+    if dtype.kind == "f" and result.dtype != array.dtype and not np.isfinite(result).all():
+        index = int(np.flatnonzero(~np.isfinite(result.ravel()))[0])
+        raise BadRequest(
+            f"{where}: value {array.ravel()[index]} at flat index {index} is out of range for "
+            f"{NUMPY_TO_DATATYPE[dtype]}: expected values within ±{float(np.finfo(dtype).max):g}"
+        )
+    return result
 
 
 def _string_array(data: Any, where: str) -> np.ndarray:
@@ -66,7 +109,23 @@ def _string_array(data: Any, where: str) -> np.ndarray:
     flat = array.ravel()
     if not all(isinstance(item, str) for item in flat):
         _fail_ragged(where, data)
+    try:  # json.loads lets "\ud800" through as a lone surrogate: not text, and onnxruntime cannot take it
+        "".join(flat).encode("utf-8")
+    except UnicodeEncodeError:
+        index = next(index for index, item in enumerate(flat) if not _is_unicode_text(item))
+        raise BadRequest(
+            f"{where}: BYTES element at flat index {index} holds a lone surrogate (an unpaired \\ud800-\\udfff "
+            "escape); expected text that is valid UTF-8, which onnxruntime's string tensors need"
+        ) from None
     return array
+
+
+def _is_unicode_text(item: str) -> bool:
+    try:
+        item.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def numpy_dtype(datatype: str, where: str, carrier: str = "JSON") -> np.dtype[Any]:
@@ -104,7 +163,21 @@ def check_declared(name: str, shape: Sequence[int], datatype: str, spec: TensorS
         raise BadRequest(f"{where} has datatype {datatype!r}: expected {spec.describe()}")
     if any(dim < 0 for dim in shape):
         raise BadRequest(f"{where}: shape {list(shape)} has a negative dimension")
+    if len(shape) > MAX_DIMS:
+        raise BadRequest(f"{where}: shape has {len(shape)} dimensions; expected at most {MAX_DIMS}")
     return where
+
+
+def shaped(array: np.ndarray, shape: Sequence[int], where: str) -> np.ndarray:
+    """``array`` in its declared shape, once the element counts agree. Only a shape without elements can still
+    fail: numpy refuses one whose other dimensions multiply past what it can address, e.g. [0, 2**62, 4]."""
+    try:
+        return array.reshape(tuple(shape))
+    except (ValueError, OverflowError):
+        raise BadRequest(
+            f"{where}: shape {list(shape)} is too large for an array even without elements: expected its "
+            f"dimensions other than 0, times {array.itemsize} bytes per element, to multiply to less than 2**63"
+        ) from None
 
 
 def decode_tensor(name: str, shape: Sequence[int], datatype: str, data: Any, spec: TensorSpec | None) -> np.ndarray:
@@ -114,7 +187,7 @@ def decode_tensor(name: str, shape: Sequence[int], datatype: str, data: Any, spe
     needed = math.prod(shape)
     if array.size != needed:
         raise BadRequest(f"{where}: shape {list(shape)} needs {needed} values but 'data' holds {array.size}")
-    return array.reshape(tuple(shape))
+    return shaped(array, shape, where)
 
 
 def encode_tensor(name: str, array: np.ndarray) -> dict[str, Any]:

@@ -41,7 +41,9 @@ def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
             return 400, "the request body is empty: expected a JSON object (see /docs for each route's schema)"
         if error.get("type") == "json_invalid":
             ctx = error.get("ctx") or {}
-            return 400, f"malformed JSON in the request body: {ctx.get('error', 'cannot be parsed')}"
+            loc = tuple(error.get("loc", ()))
+            where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
+            return 400, f"malformed JSON in the request body{where}: {ctx.get('error', 'cannot be parsed')}"
     parts = []
     for error in errors[:5]:
         got = error.get("input")
