@@ -194,7 +194,7 @@ class ObjectScorer:
             tally = Tally(file_error=_unsupported(ref.key))
             errors.write(_json_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
             return WRITERS["jsonl"](self.model.info), tally
-        with self.store.open(ref, head.etag) as stream:
+        with self.store.open(ref, head) as stream:
             return self._score_stream(stream, fmt, errors)
 
     def _score_stream(self, stream: IO[bytes], fmt: str, errors: IO[bytes]) -> tuple[PredictionWriter, Tally]:
