@@ -25,6 +25,7 @@ help:
 	@echo "make serve  - serve MODEL_PATH (default $(DEFAULT_MODEL)) on $(HOST):PORT (default 8080)"
 	@echo "make bench  - this project vs the PyTorch peer vs bare onnxruntime; writes docs/benchmarks.md"
 	@echo "make fuzz   - schemathesis on every operation of the served OpenAPI document; writes docs/fuzz.md"
+	@echo "make load   - Locust, LOAD_USERS (50) users for LOAD_SECONDS (60) s, every answer checked; docs/load.md"
 
 # The project venv is constrained to the image's lock, so the suite tests exactly the versions that ship.
 $(STAMP): pyproject.toml $(RUNTIME_LOCK)
@@ -83,6 +84,12 @@ bench: model
 FUZZ_EXAMPLES ?= 200
 fuzz: model
 	$(BIN)/python -m bench.fuzz --max-examples $(FUZZ_EXAMPLES) --out docs
+
+# Locust, headless, against the local gateway (python -m bench.load --host URL for a deployment; see README).
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 60
+load: model
+	$(BIN)/python -m bench.load --users $(LOAD_USERS) --duration $(LOAD_SECONDS) --out docs
 
 # The deployment checks on their own (they also run inside make test).
 validate: tools
