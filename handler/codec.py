@@ -49,6 +49,8 @@ def _numeric_array(data: Any, dtype: np.dtype[Any], where: str) -> np.ndarray:
         _fail_ragged(where, data)
     if array.size == 0 and array.dtype.kind == "f":  # numpy makes float64 of [] and [[], []], whatever was meant
         return array.astype(dtype)
+    if array.dtype.kind == "O":
+        array = _wide_integers(data, array, dtype, where)
     if array.dtype.kind not in _ACCEPTED_KINDS[dtype.kind]:
         integers = _mixed_integers(data, dtype, where) if dtype.kind in "iu" and array.dtype.kind == "f" else None
         if integers is not None:
@@ -83,6 +85,22 @@ def _mixed_integers(data: Any, dtype: np.dtype[Any], where: str) -> np.ndarray |
     if min(items.flat) < info.min or max(items.flat) > info.max:
         _fail_range(where, dtype)
     return items.astype(dtype)
+
+
+def _wide_integers(data: Any, array: np.ndarray, dtype: np.dtype[Any], where: str) -> np.ndarray:
+    """Integers past 64 bits, which numpy keeps as Python objects: out of range for every integer datatype,
+    but numbers a float tensor can take (1e30 written out in digits); anything else stays as it was."""
+    if array.ndim == 0 or not all(type(item) is int for item in array.flat):
+        return array
+    if dtype.kind != "f":
+        _fail_range(where, dtype)
+    try:
+        return array.astype(np.float64)
+    except OverflowError:
+        raise BadRequest(
+            f"{where}: an integer is out of range for {NUMPY_TO_DATATYPE[dtype]}: expected values within "
+            f"±{float(np.finfo(dtype).max):g}"
+        ) from None
 
 
 def _fail_range(where: str, dtype: np.dtype[Any]) -> NoReturn:

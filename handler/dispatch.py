@@ -14,6 +14,10 @@ class UnsupportedEventError(ValueError):
     """The event is of no kind this function serves."""
 
 
+class MalformedEventError(UnsupportedEventError):
+    """The event is of a kind this function serves but lacks what that kind always carries (a hand-built event)."""
+
+
 class EventSource:
     """One kind of event; subclasses say whether they claim an event and what correlates its logs."""
 
@@ -30,16 +34,53 @@ class EventSource:
         context = event.get("requestContext")
         return str(context.get("requestId")) if isinstance(context, Mapping) and context.get("requestId") else None
 
+    @classmethod
+    def problem(cls, event: Mapping[str, Any]) -> str | None:
+        """What a claimed event lacks that its handler reads, or None; AWS's own events always have it."""
+        return None
+
+
+class HttpEventSource(EventSource):
+    """An HTTP request event. AWS always sends the fields Mangum reads; an event built by hand (boto3's
+    ``invoke``) may not, and Mangum would fail on it with a bare KeyError or AttributeError."""
+
+    required: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def problem(cls, event: Mapping[str, Any]) -> str | None:
+        missing = [path for path in cls.required if not _has(event, path.split("."))]
+        if missing:
+            return f"it lacks {', '.join(repr(path) for path in missing)}"
+        body = event.get("body")
+        if body is not None and not isinstance(body, str):
+            return f"'body' is {type(body).__name__}: expected the request body as a string (e.g. json.dumps(request))"
+        headers = event.get("headers")
+        if headers is not None and not (
+            isinstance(headers, Mapping) and all(isinstance(value, str) for value in headers.values())
+        ):
+            return "'headers' must be an object whose values are strings"
+        return None
+
+
+def _has(event: Mapping[str, Any], path: list[str]) -> bool:
+    value: Any = event
+    for key in path:
+        if not isinstance(value, Mapping) or value.get(key) is None:
+            return False
+        value = value[key]
+    return True
+
 
 def _request_context(event: Mapping[str, Any]) -> Mapping[str, Any]:
     context = event.get("requestContext")
     return context if isinstance(context, Mapping) else {}
 
 
-class FunctionUrlEvent(EventSource):
+class FunctionUrlEvent(HttpEventSource):
     """A Lambda Function URL request (payload 2.0, served from a *.lambda-url.* domain)."""
 
     kind = "Lambda Function URL"
+    required = ("requestContext.http.method", "requestContext.http.path", "requestContext.http.sourceIp")
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
@@ -47,10 +88,11 @@ class FunctionUrlEvent(EventSource):
         return event.get("version") == "2.0" and ".lambda-url." in str(context.get("domainName", ""))
 
 
-class HttpApiEvent(EventSource):
+class HttpApiEvent(HttpEventSource):
     """An API Gateway HTTP API request, payload format 2.0."""
 
     kind = "API Gateway HTTP API (payload 2.0)"
+    required = ("requestContext.http.method", "requestContext.http.path", "requestContext.http.sourceIp")
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
@@ -58,20 +100,22 @@ class HttpApiEvent(EventSource):
         return event.get("version") == "2.0" and isinstance(context.get("http"), Mapping) and "rawPath" in event
 
 
-class RestApiEvent(EventSource):
+class RestApiEvent(HttpEventSource):
     """An API Gateway REST API request (payload 1.0), with or without a stage in the URL."""
 
     kind = "API Gateway REST API (payload 1.0)"
+    required = ("path",)
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
         return "httpMethod" in event and "resource" in event and "stage" in _request_context(event)
 
 
-class AlbEvent(EventSource):
+class AlbEvent(HttpEventSource):
     """An Application Load Balancer request to a Lambda target group."""
 
     kind = "Application Load Balancer"
+    required = ("path",)
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
@@ -88,10 +132,14 @@ HTTP_SOURCES: tuple[type[EventSource], ...] = (FunctionUrlEvent, HttpApiEvent, R
 
 
 def identify(event: Any, sources: Sequence[type[EventSource]]) -> type[EventSource]:
-    """The first source that claims ``event``; raises UnsupportedEventError listing the accepted kinds."""
+    """The first source that claims ``event``; raises UnsupportedEventError listing the accepted kinds, or
+    MalformedEventError saying what a claimed event lacks."""
     if isinstance(event, Mapping):
         for source in sources:
             if source.claims(event):
+                problem = source.problem(event)
+                if problem:
+                    raise MalformedEventError(f"malformed {source.kind} event: {problem}")
                 return source
     shown = f"an object with keys {sorted(event)[:8]}" if isinstance(event, Mapping) else type(event).__name__
     accepted = "; ".join(source.kind for source in sources)

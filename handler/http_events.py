@@ -12,13 +12,16 @@ that is not the route, as the ASGI spec asks, so FastAPI's /docs loads ``/prod/o
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from mangum import Mangum
 from mangum.handlers import APIGateway, HTTPGateway
-from mangum.types import Scope
+from mangum.handlers.utils import get_server_and_port
+from mangum.types import Response, Scope
 
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
@@ -55,6 +58,53 @@ class StagedHttpApi(HTTPGateway):
         if stage != "$default" and (path.startswith(f"/{stage}/") or path == f"/{stage}"):
             return _with_root(scope, f"/{stage}")
         return scope
+
+
+class EventAdapter:
+    """Mangum, plus a JSON 400 for the two requests it cannot read and would fail the invocation on (API Gateway
+    or the load balancer would then answer 502, telling the client nothing): a body flagged isBase64Encoded that
+    is not base64, and a Host header that is not host[:port] (a load balancer passes the client's on)."""
+
+    def __init__(self, mangum: Mangum) -> None:
+        self.mangum = mangum
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Mangum's response; a 400 in the event's response format when Mangum cannot read the request."""
+        try:
+            return self.mangum(event, context)
+        except ValueError:  # the app answers its own errors (handler.api.errors.ErrorGuard): this is the event
+            message = unreadable_event(event)
+            if message is None:
+                raise
+        # Formatted by Mangum's handler for the event's kind, given a copy without the parts it could not read.
+        readable: dict[str, Any] = {**event, "body": "", "isBase64Encoded": False}
+        for key in ("headers", "multiValueHeaders"):
+            if isinstance(event.get(key), dict):
+                readable[key] = {name: value for name, value in event[key].items() if name.lower() != "host"}
+        body = json.dumps({"error": message}).encode()
+        refusal: Response = {"status": 400, "headers": [[b"content-type", b"application/json"]], "body": body}
+        answer: dict[str, Any] = self.mangum.infer(readable, context)(refusal)
+        return answer
+
+
+def unreadable_event(event: dict[str, Any]) -> str | None:
+    """What Mangum cannot read in ``event``, said for the client, or None when it is neither the body nor the Host."""
+    if event.get("isBase64Encoded"):
+        try:
+            base64.b64decode(event.get("body") or "")
+        except ValueError:
+            return "the event's body is flagged isBase64Encoded but is not valid base64: expected the body in base64"
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    for name, values in (event.get("multiValueHeaders") or {}).items():
+        headers[name.lower()] = ", ".join(values) if isinstance(values, list) else ""
+    try:
+        get_server_and_port(headers)
+    except ValueError:
+        return (
+            f"the Host header {str(headers.get('host'))[:80]!r} cannot be read: expected a host name or IPv4 "
+            "address, optionally followed by ':' and a port number"
+        )
+    return None
 
 
 def http_api_event(

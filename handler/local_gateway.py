@@ -85,6 +85,10 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._reply(413, JSON, b'{"error": "request body over 10 MB"}', True)
             return
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client stopped sending: a cut body must not be served as if whole
+            message = json.dumps({"error": f"the body ended after {len(body)} of its {length} bytes (content-length)"})
+            self._reply(400, JSON, message.encode(), True)
+            return
         prefix = f"/{self.server.stage}"
         if self.server.stage != "$default" and not (
             self.path == prefix or self.path.startswith((prefix + "/", prefix + "?"))
@@ -123,12 +127,22 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         if "chunked" in self.headers.get("transfer-encoding", "").lower():
             self._reply(411, JSON, b'{"error": "chunked request bodies are not supported: send content-length"}', True)
             return None
-        declared = (self.headers.get("content-length") or "0").strip()
-        if not declared.isdigit():
+        values = {value.strip() for value in self.headers.get_all("content-length") or ["0"]}
+        if len(values) > 1:  # which one frames the body is ambiguous: the way requests get smuggled past a proxy
+            message = json.dumps({"error": f"content-length is given {len(values)} different values: expected one"})
+            self._reply(400, JSON, message.encode(), True)
+            return None
+        declared = values.pop()
+        if not (declared.isascii() and declared.isdigit()):  # str.isdigit alone takes '²', which int() refuses
             message = json.dumps({"error": f"content-length {declared!r} is not a length: expected bytes as digits"})
             self._reply(400, JSON, message.encode(), True)
             return None
         return int(declared)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a request line or headers it cannot parse) in the JSON error shape, not HTML."""
+        reason = message or self.responses.get(code, ("error",))[0]
+        self._reply(code, JSON, json.dumps({"error": f"malformed HTTP request: {reason}"}).encode(), True)
 
     def _reply(self, status: int, headers: dict[str, str], data: bytes, close: bool, cookies: list[str] = []) -> None:  # noqa: B006
         self.send_response(status)

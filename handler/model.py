@@ -6,6 +6,7 @@ warm-up inference before the first request arrives.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, RuntimeException
 
-from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge
+from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
 
@@ -109,7 +111,12 @@ class OnnxModel:
         """Check the feeds, run the session, and return the named outputs; raises ApiError on bad input."""
         self.check_inputs(feeds)
         names = self.output_names(outputs)
-        results = self.session.run(names, dict(feeds))
+        try:
+            results = self.session.run(names, dict(feeds))
+        except (Fail, InvalidArgument, RuntimeException) as exc:
+            # The warm-up ran this graph at INIT, so what fails now is these values (an index out of range, a
+            # shape the graph's own arithmetic refuses): the client's to fix, not a 500.
+            raise Unprocessable(f"the model could not run on this input: {ort_reason(exc)}") from None
         return {name: np.asarray(value) for name, value in zip(names, results, strict=True)}
 
 
@@ -141,16 +148,99 @@ def describe_session(session: ort.InferenceSession, settings: Settings, path: Pa
     )
 
 
-def warmup_feeds(inputs: Sequence[TensorSpec]) -> dict[str, np.ndarray]:
-    """One all-zero instance per input (dynamic dimensions as 1), enough to touch every kernel once."""
+def warmup_feeds(inputs: Sequence[TensorSpec], batch: int = 1) -> dict[str, np.ndarray]:
+    """All-zero feeds: ``batch`` instances where the first dimension is dynamic, other dynamic dimensions 1."""
     feeds: dict[str, np.ndarray] = {}
     for spec in inputs:
         dtype = DATATYPE_TO_NUMPY.get(spec.datatype)
         if dtype is None:
             raise ModelLoadError(f"input {spec.describe()} has a type onnxruntime cannot be fed from Python")
-        shape = tuple(1 if size < 0 else size for size in spec.shape)
+        shape = tuple((batch if axis == 0 else 1) if size < 0 else size for axis, size in enumerate(spec.shape))
         feeds[spec.name] = np.full(shape, "", dtype=dtype) if dtype == np.object_ else np.zeros(shape, dtype=dtype)
     return feeds
+
+
+def _input_problem(spec: TensorSpec, max_batch_size: int) -> str | None:
+    if DATATYPE_TO_NUMPY.get(spec.datatype) is None:
+        return f"input {spec.name!r} is {spec.onnx_type}, which no request can carry (inputs must be plain tensors)"
+    if 0 in spec.shape:
+        return f"input {spec.describe()} has a dimension fixed at 0, so no request can fill it"
+    if spec.shape and spec.shape[0] > max_batch_size:
+        return (
+            f"input {spec.describe()} has its first (batch) dimension fixed at {spec.shape[0]}, over "
+            f"MAX_BATCH_SIZE={max_batch_size}: raise MAX_BATCH_SIZE or export the model with a dynamic batch axis"
+        )
+    return None
+
+
+def servable_problem(info: ModelInfo, max_batch_size: int) -> str | None:
+    """Why the graph's signature cannot be served (read before any inference), or None."""
+    for spec in info.inputs:
+        problem = _input_problem(spec, max_batch_size)
+        if problem:
+            return problem
+    if not info.tensor_outputs:
+        found = ", ".join(f"{spec.name!r} ({spec.onnx_type})" for spec in info.outputs)
+        return f"none of its outputs is a tensor the protocol can carry: {found}"
+    for spec in info.tensor_outputs:
+        if spec.datatype not in DATATYPE_TO_NUMPY:  # BF16: onnxruntime's Python API has no numpy type for it
+            return f"output {spec.describe()} is {spec.onnx_type}, which onnxruntime cannot return to Python"
+    return None
+
+
+# onnxruntime's messages carry a status prefix and the C++ source location and signature that raised.
+_ORT_NOISE = re.compile(
+    r"^\[ONNXRuntimeError\] : \d+ : \w+ : |/onnxruntime_src/\S+:\d+ [^(]*\((?:[^()]|\([^()]*\))*\) "
+)
+
+
+def ort_reason(exc: Exception) -> str:
+    """onnxruntime's message for ``exc`` on one line, without its status prefix and C++ source location."""
+    return " ".join(_ORT_NOISE.sub(" ", str(exc)).split())
+
+
+def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
+    """Run one instance, then two where the batch axis is dynamic; raises ModelLoadError naming the batch that failed.
+
+    The second run catches a graph that hard-codes a batch of one (``x.view(1, -1)`` in an export) at INIT,
+    instead of every request of two instances answering 500.
+    """
+    batches = [1]
+    if model.max_batch_size >= 2 and any(spec.shape[:1] == (-1,) for spec in model.info.inputs):
+        batches.append(2)
+    quiet = ort.RunOptions()
+    quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
+    names = model.output_names(None)
+    results: dict[str, np.ndarray] = {}
+    for batch in batches:
+        feeds = warmup_feeds(model.info.inputs, batch)
+        try:
+            model.check_inputs(feeds)
+            results = dict(zip(names, model.session.run(names, feeds, quiet), strict=True))
+        except Exception as exc:
+            instances = "one instance" if batch == 1 else f"{batch} instances (its first dimension is dynamic)"
+            reason = ort_reason(exc)
+            raise ModelLoadError(f"the warm-up inference on {str(path)!r} failed for {instances}: {reason}") from None
+    return results
+
+
+def _labels_problem(info: ModelInfo, results: Mapping[str, np.ndarray]) -> str | None:
+    """class_labels in metadata_props that disagree with the width of the probabilities the graph gives."""
+    if not (info.class_labels and info.probabilities_output):
+        return None
+    columns = results[info.probabilities_output].shape[1]
+    if len(info.class_labels) == columns:
+        return None
+    return (
+        f"metadata_props 'class_labels' names {len(info.class_labels)} classes but output "
+        f"{info.probabilities_output!r} gives {columns} probabilities per instance"
+    )
+
+
+def _refuse(problem: str | None, path: Path) -> None:
+    """Raise ModelLoadError for a model that loads but cannot be served as it is."""
+    if problem:
+        raise ModelLoadError(f"MODEL_PATH={str(path)!r} cannot be served: {problem}")
 
 
 def open_session(path: Path, threads: int) -> ort.InferenceSession:
@@ -165,23 +255,21 @@ def open_session(path: Path, threads: int) -> ort.InferenceSession:
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
-        raise ModelLoadError(f"MODEL_PATH={str(path)!r} is not a loadable ONNX model: {exc}") from None
+        raise ModelLoadError(f"MODEL_PATH={str(path)!r} is not a loadable ONNX model: {ort_reason(exc)}") from None
 
 
 def load_model(settings: Settings, initialization_type: str) -> tuple[OnnxModel, InitReport]:
-    """Open, describe and warm up the model; raises ModelLoadError when any step fails."""
+    """Open, check, describe and warm up the model; raises ModelLoadError when any step fails."""
     threads = settings.threads()
+    path = settings.model_path
     started = time.perf_counter()
-    session = open_session(settings.model_path, threads)
+    session = open_session(path, threads)
     session_ms = (time.perf_counter() - started) * 1000
-    model = OnnxModel(session, describe_session(session, settings, settings.model_path), settings.max_batch_size)
+    model = OnnxModel(session, describe_session(session, settings, path), settings.max_batch_size)
+    _refuse(servable_problem(model.info, settings.max_batch_size), path)
     started = time.perf_counter()
-    try:
-        model.infer(warmup_feeds(model.info.inputs))
-    except Exception as exc:
-        raise ModelLoadError(f"the warm-up inference on {str(settings.model_path)!r} failed: {exc}") from None
+    results = _warm_up(model, path)
     warmup_ms = (time.perf_counter() - started) * 1000
-    report = InitReport(
-        str(settings.model_path), threads, round(session_ms, 2), round(warmup_ms, 2), initialization_type
-    )
+    _refuse(_labels_problem(model.info, results), path)
+    report = InitReport(str(path), threads, round(session_ms, 2), round(warmup_ms, 2), initialization_type)
     return model, report

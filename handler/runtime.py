@@ -17,7 +17,7 @@ from mangum import Mangum
 from handler.api.app import create_app
 from handler.api.deps import ModelState
 from handler.errors import ModelLoadError
-from handler.http_events import StagedHttpApi, StagedRestApi
+from handler.http_events import EventAdapter, StagedHttpApi, StagedRestApi
 from handler.model import load_model
 from handler.observability import logger
 from handler.settings import Settings
@@ -54,10 +54,10 @@ def initialization_type() -> str:
 
 
 def http_adapter(state: ModelState, settings: Settings) -> LambdaHandler:
-    """Mangum around the app, lifespan off (it would run on every invocation), stage-aware."""
+    """Mangum around the app, lifespan off (it would run on every invocation), stage-aware, refusing unreadable
+    requests with a JSON 400 (handler.http_events.EventAdapter)."""
     app = create_app(state, settings.max_body_bytes)
-    adapter: LambdaHandler = Mangum(app, lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi])
-    return adapter
+    return EventAdapter(Mangum(app, lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi]))
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -48,6 +48,7 @@ from handler.binary_tensors import (
     split_body,
 )
 from handler.codec import decode_tensor, encode_tensor, ensure_new_input
+from handler.errors import BadRequest
 from handler.model import PLATFORM, OnnxModel
 from handler.observability import observed_infer
 from handler.signature import TensorSpec
@@ -166,7 +167,18 @@ async def model_version_ready(model_name: str, model_version: str, model: ReadyM
 
 
 def _requested(request: BinaryInferenceRequest) -> list[str] | None:
-    """The outputs the request names, or None for all of them."""
+    """The outputs the request names, or None for all of them; raises BadRequest for a classification request.
+
+    Triton's classification extension (tritonclient's ``class_count``) is not served, and /v2 does not list it:
+    answered as if absent, the client would get the whole tensor where it expects "score:index:label" strings.
+    """
+    for output in request.outputs or ():
+        if "classification" in (output.parameters or {}):
+            raise BadRequest(
+                f"output {output.name!r}: parameters.classification (Triton's classification extension, "
+                "class_count in tritonclient) is not supported: expected the output without it; its full tensor "
+                "holds every class's value"
+            )
     return [output.name for output in request.outputs] if request.outputs else None
 
 

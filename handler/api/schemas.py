@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 from pydantic.config import JsonDict
 
 from handler.binary_tensors import HEADER_NAME, OCTET_STREAM
@@ -109,6 +109,17 @@ class BinaryInferenceRequest(BaseModel):
     parameters: Parameters | None = None
     inputs: Sequence[BinaryRequestInput] = Field(min_length=1)
     outputs: list[RequestOutput] | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_text(cls, value: str | None) -> str | None:
+        """The answer echoes the id, and JSON cannot carry the lone surrogate (an unpaired \\ud800-\\udfff escape)
+        that json.loads lets through: refused here as a 422, not a crash rendering the answer."""
+        try:
+            (value or "").encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("holds a lone surrogate (an unpaired \\ud800-\\udfff escape); expected text") from None
+        return value
 
 
 class InferenceRequest(BinaryInferenceRequest):

@@ -22,7 +22,15 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 class JobFailed(ValueError):
-    """The message is not a job this function can run; the message says why."""
+    """The message is not a job this function can run; the message says why.
+
+    The message may quote the job (the app's 4xx answers name the values they refuse); ``summary`` says
+    what failed without anything the sender wrote, for the log at the default level.
+    """
+
+    def __init__(self, message: str, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.summary = summary or message
 
 
 def _route(body: dict[str, Any], served_model: str) -> str:
@@ -48,7 +56,7 @@ def run_job(
     try:
         target = parse_s3_uri(result_uri) if result_uri else None
     except ValueError as exc:
-        raise JobFailed(f"'result_uri': {exc}") from None
+        raise JobFailed(f"'result_uri': {exc}", "'result_uri' is not an s3://bucket/key URI") from None
     path = _route(body, served_model)
     data = json.dumps(body).encode("utf-8")
     headers = {"content-type": "application/json", "content-length": str(len(data))}
@@ -57,7 +65,10 @@ def run_job(
     status = int(response.get("statusCode", 500))
     answer = json.loads(response.get("body") or "{}")
     if status >= 400:
-        raise JobFailed(f"POST {path} answered {status}: {answer.get('error', answer)}")
+        route = path if path == "/predict" else "/v2/models/{model}/infer"  # the path may hold the job's model_name
+        raise JobFailed(
+            f"POST {path} answered {status}: {answer.get('error', answer)}", f"POST {route} answered {status}"
+        )
     if target is None:
         logger.info("inference job result", extra={"path": path, "result": answer})
         return {"path": path, "result": answer}

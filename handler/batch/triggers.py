@@ -139,5 +139,7 @@ class BatchTriggers:
         try:
             return run_job(body, self.http, lambda_context, self.state.model.info.name, self.store)
         except JobFailed as exc:
-            logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": str(exc)})
+            # Request bodies stay out of the logs unless LOG_LEVEL=DEBUG: the app's answer may quote the job.
+            logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": exc.summary})
+            logger.debug("inference job failure detail", extra={"message_id": record.message_id, "reason": str(exc)})
             raise

@@ -19,6 +19,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from testkit import onnx_models
 from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
 from testkit.events import load_event
 from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
@@ -186,7 +187,20 @@ def zero_batch(_: Path) -> dict[str, str]:
     return {"MAX_BATCH_SIZE": "0"}
 
 
+def built(build: Callable[[Path], Path], **settings: str) -> Callable[[Path], dict[str, str]]:
+    """A case whose model file ``build`` writes into the test's directory, with extra settings."""
+
+    def make_env(directory: Path) -> dict[str, str]:
+        return {"MODEL_PATH": str(build(directory / "model.onnx")), **settings}
+
+    return make_env
+
+
 MODEL = "MODEL_PATH='{path}'"
+UNSERVABLE = MODEL + " cannot be served: "
+LOAD_FAILED = MODEL + " is not a loadable ONNX model: Load model from {path} failed: "
+WARM_UP = "the warm-up inference on '{path}' failed for "
+# Each message is matched piece by piece: it starts with the first piece and holds the others in order.
 INIT_FAILURES: dict[str, tuple[Callable[[Path], dict[str, str]], str, str]] = {
     "truncated-model": (truncated_model, "ModelLoadError", MODEL + " is not a loadable ONNX model: "),
     "missing-model": (missing_model, "ModelLoadError", MODEL + " is not a file: export a model first (make model)"),
@@ -196,7 +210,67 @@ INIT_FAILURES: dict[str, tuple[Callable[[Path], dict[str, str]], str, str]] = {
         "SettingsError",
         "invalid configuration: MAX_BATCH_SIZE='0': Input should be greater than or equal to 1",
     ),
+    # Mismatched: a valid ONNX file this server cannot serve as it is.
+    "bfloat16-input": (
+        built(onnx_models.bfloat16_input),
+        "ModelLoadError",
+        UNSERVABLE + "input 'x' is tensor(bfloat16), which no request can carry",
+    ),
+    "bfloat16-output": (
+        built(onnx_models.bfloat16_output),
+        "ModelLoadError",
+        UNSERVABLE + "output 'y' with shape [batch, 2] and datatype BF16 is tensor(bfloat16), which onnxruntime "
+        "cannot return to Python",
+    ),
+    "no-tensor-output": (
+        built(onnx_models.sequence_output),
+        "ModelLoadError",
+        UNSERVABLE + "none of its outputs is a tensor the protocol can carry: 'y' (seq(tensor(float)))",
+    ),
+    "batch-fixed-over-max-batch-size": (
+        built(lambda path: onnx_models.fixed_batch(path, 16), MAX_BATCH_SIZE="8"),
+        "ModelLoadError",
+        UNSERVABLE + "input 'x' with shape [16, 3] and datatype FP32 has its first (batch) dimension fixed at 16, "
+        "over MAX_BATCH_SIZE=8",
+    ),
+    "warm-up-fails": (
+        built(lambda path: onnx_models.fixed_reshape(path, rows=2)),
+        "ModelLoadError",
+        WARM_UP + "one instance: ... running Reshape node ... Input shape:{{1,3}}, requested shape:{{2,3}}",
+    ),
+    "runs-only-one-instance": (
+        built(lambda path: onnx_models.fixed_reshape(path, rows=1)),
+        "ModelLoadError",
+        WARM_UP + "2 instances (its first dimension is dynamic): ... Input shape:{{2,3}}, requested shape:{{1,3}}",
+    ),
+    "opset-too-new": (
+        built(lambda path: onnx_models.future_version(path, opset=99)),
+        "ModelLoadError",
+        LOAD_FAILED + "... Opset 99 is under development",
+    ),
+    "ir-version-too-new": (
+        built(lambda path: onnx_models.future_version(path, ir_version=99)),
+        "ModelLoadError",
+        LOAD_FAILED + "Unsupported model IR version: 99",
+    ),
+    "class-labels-mismatch": (
+        built(lambda path: onnx_models.classifier(path, 3, ["cat", "dog"])),
+        "ModelLoadError",
+        UNSERVABLE + "metadata_props 'class_labels' names 2 classes but output 'probabilities' gives 3 "
+        "probabilities per instance",
+    ),
 }
+
+
+def assert_pieces(text: str, message: str) -> None:
+    """``text`` starts with the message's first piece and holds the others (split at " ... ") in order."""
+    first, *others = message.split(" ... ")
+    assert text.startswith(first), text
+    at = len(first)
+    for piece in others:
+        found = text.find(piece, at)
+        assert found >= 0, f"{piece!r} not in {text[at:]!r}"
+        at = found + len(piece)
 
 
 def fail_init(env: dict[str, str], handler: str | None = None) -> tuple[Post, int, list[Invocation], str]:
@@ -223,7 +297,7 @@ def test_init_failures_go_to_init_error_with_one_clear_message_and_no_invocation
     assert (post.kind, post.request_id) == ("init-error", None)
     assert post.headers["lambda-runtime-function-error-type"] == post.body["errorType"] == error_type
     text = post.body["errorMessage"]
-    assert text.startswith(message.format(path=env.get("MODEL_PATH"))), text
+    assert_pieces(text, message.format(path=env.get("MODEL_PATH")))
     assert "\n" not in text
     assert "Traceback" not in text
     assert not text.startswith((error_type, "<", "("))  # the message itself, not a repr of the exception

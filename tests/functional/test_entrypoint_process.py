@@ -4,10 +4,12 @@ without any export-time package, emits the right metrics and logs, and fails INI
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from testkit import onnx_models
 from testkit.events import response_json
 from testkit.paths import EVENTS
 from testkit.process import BLOCK_EXPORT_PACKAGES, INVOKE_EVENT, json_lines, response_of, run_python
@@ -87,6 +89,42 @@ def test_a_file_that_is_not_onnx_fails_init_with_a_log_line_naming_it(tmp_path: 
     assert len(failures) == 1
     assert failures[0]["message"].startswith(f"INIT failed: MODEL_PATH={str(corrupt)!r} is not a loadable ONNX model")
     assert json.dumps(failures[0])  # one structured line, not a bare traceback
+
+
+MISMATCHED: dict[str, tuple[Callable[[Path], Path], str]] = {
+    "runs-only-one-instance": (
+        lambda path: onnx_models.fixed_reshape(path, rows=1),
+        "the warm-up inference on '{path}' failed for 2 instances (its first dimension is dynamic): ",
+    ),
+    "warm-up-fails": (
+        lambda path: onnx_models.fixed_reshape(path, rows=2),
+        "the warm-up inference on '{path}' failed for one instance: ",
+    ),
+    "class-labels-mismatch": (
+        lambda path: onnx_models.classifier(path, 3, ["cat", "dog"]),
+        "MODEL_PATH='{path}' cannot be served: metadata_props 'class_labels' names 2 classes",
+    ),
+    "ir-version-too-new": (
+        lambda path: onnx_models.future_version(path, ir_version=99),
+        "MODEL_PATH='{path}' is not a loadable ONNX model: ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", MISMATCHED)
+def test_a_model_the_server_cannot_serve_fails_init_with_one_log_line_and_no_onnxruntime_noise(
+    tmp_path: Path, case: str
+) -> None:
+    build, message = MISMATCHED[case]
+    path = build(tmp_path / "model.onnx")
+    result = run_python("import handler.entrypoint", env={"MODEL_PATH": str(path)})
+    assert result.returncode == 1
+    records = json_lines(result.stdout)
+    assert [r["level"] for r in records] == ["ERROR"]  # no "model ready": it never served
+    assert records[0]["message"].startswith("INIT failed: " + message.format(path=path))
+    assert "\n" not in records[0]["message"]
+    assert "onnxruntime_src" not in records[0]["message"]  # onnxruntime's C++ source location is noise here
+    assert ":onnxruntime:" not in result.stderr  # onnxruntime did not print the failure a second time
 
 
 @pytest.mark.parametrize(("setting", "sdk_loaded"), [("", False), ("false", False), ("true", True)])

@@ -149,7 +149,7 @@ def test_a_json_body_without_content_type_is_read_as_json_as_tritons_client_send
     [
         (b"", "the request body is empty: expected a JSON object"),
         (b"[" * 2000, "malformed JSON in the request body: it cannot be parsed (not UTF-8, or nested too deeply)"),
-        (b"{\"instances\": [[1, 2, 3]", "malformed JSON in the request body at character 24: Expecting"),
+        (b'{"instances": [[1, 2, 3]', "malformed JSON in the request body at character 24: Expecting"),
     ],
 )
 def test_empty_truncated_and_absurdly_nested_bodies_are_400(scaler: Call, raw: bytes, message: str) -> None:

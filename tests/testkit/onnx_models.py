@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import onnx
@@ -70,3 +71,123 @@ def two_inputs(path: Path) -> Path:
         [helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["batch", 2])],
     )
     return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+# --- models the server must refuse at INIT: each loads in onnxruntime, or names exactly why it does not ---
+
+
+def one_op(
+    path: Path,
+    op: str,
+    *,
+    inputs: list[onnx.ValueInfoProto],
+    outputs: list[onnx.ValueInfoProto],
+    initializer: list[onnx.TensorProto] | None = None,
+    metadata: dict[str, str] | None = None,
+    **attributes: object,
+) -> Path:
+    """A graph of one ``op`` node from every input to every output, checked and saved."""
+    node = helper.make_node(
+        op,
+        [value.name for value in inputs] + [t.name for t in initializer or []],
+        [value.name for value in outputs],
+        **attributes,
+    )
+    graph = helper.make_graph([node], op.lower(), inputs, outputs, initializer=initializer or [])
+    return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path, metadata)
+
+
+def tensor(name: str, elem: int, shape: list[int | str] | None) -> onnx.ValueInfoProto:
+    """A tensor input or output; ``shape`` mixes fixed sizes and symbolic names ("batch")."""
+    return helper.make_tensor_value_info(name, elem, shape)
+
+
+def bfloat16_input(path: Path) -> Path:
+    """Input x bfloat16 [batch, 2]: a type onnxruntime's Python API cannot be fed."""
+    return one_op(
+        path,
+        "Cast",
+        inputs=[tensor("x", TensorProto.BFLOAT16, ["batch", 2])],
+        outputs=[tensor("y", TensorProto.FLOAT, ["batch", 2])],
+        to=TensorProto.FLOAT,
+    )
+
+
+def bfloat16_output(path: Path) -> Path:
+    """Output y bfloat16 [batch, 2]: a type onnxruntime's Python API cannot return."""
+    return one_op(
+        path,
+        "Cast",
+        inputs=[tensor("x", TensorProto.FLOAT, ["batch", 2])],
+        outputs=[tensor("y", TensorProto.BFLOAT16, ["batch", 2])],
+        to=TensorProto.BFLOAT16,
+    )
+
+
+def sequence_output(path: Path) -> Path:
+    """The only output is a sequence of tensors, which the Open Inference Protocol cannot carry."""
+    output = helper.make_tensor_sequence_value_info("y", TensorProto.FLOAT, None)
+    return one_op(path, "SequenceConstruct", inputs=[tensor("x", TensorProto.FLOAT, ["batch", 2])], outputs=[output])
+
+
+def fixed_reshape(path: Path, rows: int) -> Path:
+    """Input x float [batch, 3] reshaped to a fixed [rows, 3]: runs only when the batch is exactly ``rows``,
+    though the batch axis is declared dynamic (an export that hard-coded its batch, e.g. ``x.view(1, -1)``)."""
+    shape = helper.make_tensor("shape", TensorProto.INT64, [2], [rows, 3])
+    return one_op(
+        path,
+        "Reshape",
+        inputs=[tensor("x", TensorProto.FLOAT, ["batch", 3])],
+        outputs=[tensor("y", TensorProto.FLOAT, [rows, 3])],
+        initializer=[shape],
+    )
+
+
+def fixed_batch(path: Path, size: int) -> Path:
+    """Identity on x float [size, 3]: a batch dimension fixed in the graph."""
+    return one_op(
+        path,
+        "Identity",
+        inputs=[tensor("x", TensorProto.FLOAT, [size, 3])],
+        outputs=[tensor("y", TensorProto.FLOAT, [size, 3])],
+    )
+
+
+def classifier(path: Path, classes: int, labels: list[str]) -> Path:
+    """probabilities = softmax(x), x float [batch, classes], with ``labels`` as metadata_props class_labels."""
+    return one_op(
+        path,
+        "Softmax",
+        inputs=[tensor("x", TensorProto.FLOAT, ["batch", classes])],
+        outputs=[tensor("probabilities", TensorProto.FLOAT, ["batch", classes])],
+        metadata={"class_labels": json.dumps(labels)},
+    )
+
+
+def gather_by_index(path: Path) -> Path:
+    """y = [10, 20, 30][index], index int64 [batch, 1]: any index outside 0..2 fails inside onnxruntime at run
+    time, after a warm-up (index 0) that succeeds; the one way a request reaches an internal error."""
+    table = helper.make_tensor("table", TensorProto.FLOAT, [3], [10.0, 20.0, 30.0])
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "index"], ["y"], axis=0)],
+        "gather_by_index",
+        [tensor("index", TensorProto.INT64, ["batch", 1])],
+        [tensor("y", TensorProto.FLOAT, ["batch", 1])],
+        initializer=[table],
+    )
+    return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+
+
+def future_version(path: Path, *, opset: int = 17, ir_version: int | None = None) -> Path:
+    """Identity x -> y stamped with an opset or IR version newer than onnxruntime knows."""
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "future",
+        [tensor("x", TensorProto.FLOAT, ["batch", 3])],
+        [tensor("y", TensorProto.FLOAT, ["batch", 3])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    if ir_version is not None:
+        model.ir_version = ir_version
+    onnx.save(model, str(path))  # not write(): onnx.checker refuses these too
+    return path

@@ -60,13 +60,20 @@ def test_nested_and_flat_data_decode_to_the_same_array() -> None:
         ("FP32", [[1, 2], [3]], "ragged or mixes types"),
         ("FP32", [1, "a"], "expected numbers for datatype FP32, got strings"),
         ("BYTES", ["a", 1], "ragged or mixes types"),
-        ("INT64", [2**64, 1], "ragged or mixes types"),
+        ("INT64", [2**64, 1], "values must lie in [-9223372036854775808, 9223372036854775807] for INT64"),
+        ("FP32", [10**400], "an integer is out of range for FP32: expected values within ±3.40282e"),
         ("FP8", [1, 2], "datatype 'FP8' cannot be sent as JSON input"),
     ],
 )
 def test_bad_data_is_refused_with_a_message_naming_the_problem(datatype: str, data: list[Any], message: str) -> None:
     with pytest.raises(BadRequest, match=message.replace("[", r"\[").replace("]", r"\]").replace("(", r"\(")):
         json_to_array(data, datatype, "input 'x'")
+
+
+def test_integers_written_out_past_64_bits_are_numbers_a_float_tensor_takes() -> None:
+    array = json_to_array([[10**30, 1], [2, -(10**20)]], "FP32", "input 'x'")
+    assert array.dtype == np.float32
+    np.testing.assert_array_equal(array, np.array([[1e30, 1], [2, -1e20]], dtype=np.float32))
 
 
 def test_shape_and_data_length_must_agree() -> None:

@@ -1,0 +1,182 @@
+"""GIVEN the real local gateway, at the root and under a stage path, with small limits (MAX_BODY_BYTES=4096,
+MAX_BATCH_SIZE=8) WHEN sent hostile JSON requests (malformed, oversized, deeply nested, shapes that lie,
+NaN, wrong types, names that do not exist, batches over the limit, methods and Host headers it cannot take)
+THEN each gets the expected 4xx and words, as {"error": ...} JSON that leaks no traceback, path or version."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testkit.server import LocalServer, local_server
+
+LIMITS = {"MAX_BODY_BYTES": "4096", "MAX_BATCH_SIZE": "8"}
+INFER = "/v2/models/digits-cnn/infer"
+JSON = "application/json"
+LEAKS = ("Traceback", "/work", "site-packages", ".py", "onnxruntime 1.", "pydantic 2.", "numpy 2.")
+DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
+
+
+def refusal(status: int, headers: Mapping[str, str], body: bytes | str) -> str:
+    """The error message of a clean 4xx: JSON content type, {"error": text} and nothing a client should not see."""
+    content_type = {key.lower(): value for key, value in headers.items()}.get("content-type", "")
+    assert 400 <= status <= 499, (status, body)
+    assert content_type.startswith(JSON), (content_type, body)
+    parsed = json.loads(body)
+    assert isinstance(parsed, dict), parsed
+    assert set(parsed) == {"error"}, parsed
+    message = parsed["error"]
+    assert isinstance(message, str)
+    assert message
+    assert not [leak for leak in LEAKS if leak in message], message
+    return message
+
+
+def infer_body(*, raw: str | None = None, ascii_only: bool = True, **changes: Any) -> bytes:
+    """An infer request for one digit with ``changes`` to its input; ``raw`` replaces its first value verbatim."""
+    body = json.dumps({"inputs": [{**DIGIT, **changes}]}, ensure_ascii=ascii_only)
+    return body.replace("[0.0,", f"[{raw},", 1).encode() if raw is not None else body.encode()
+
+
+def request(**extra: Any) -> bytes:
+    """An infer request for one digit with ``extra`` top-level members."""
+    return json.dumps({"inputs": [DIGIT], **extra}).encode()
+
+
+def predict(instances: Any) -> bytes:
+    """A /predict request for ``instances``."""
+    return json.dumps({"instances": instances}).encode()
+
+
+PREDICT = "/predict"
+OVERFLOW = [2**62, 2**62, 1, 1]  # 2**124 elements: past int64, and numpy's size arithmetic
+NESTED = "[" * 1500 + "]" * 1500
+MALFORMED = "malformed JSON in the request body at character"
+NOT_JSON = "must be JSON sent with content-type application/json; got"
+EMPTY = "the request body is empty: expected a JSON object"
+NOT_FINITE = "value at flat index 0 is NaN or Infinity"
+STRINGS = "expected numbers for datatype FP32, got strings"
+BATCH = "has a batch of 9, over the limit of 8 (MAX_BATCH_SIZE)"
+HOLDS = "values but 'data' holds 64"
+OVER_BY_ONE = b"{" + b" " * 4095 + b"}"  # 4097 bytes
+# id: (path, body, content type, status, words the error must hold)
+CASES: dict[str, tuple[str, bytes, str, int, str]] = {
+    "malformed JSON": (PREDICT, b'{"instances": [[1, 2,]]}', JSON, 400, f"{MALFORMED} 21: Expecting value"),
+    "truncated JSON": (PREDICT, b'{"instances": [[1, 2', JSON, 400, f"{MALFORMED} 20: Expecting ',' delimiter"),
+    "infer JSON cut short": (INFER, request()[:-7], JSON, 400, MALFORMED),
+    "text/plain": (PREDICT, predict([[0] * 64]), "text/plain", 415, f"{NOT_JSON} text/plain"),
+    "xml to infer": (INFER, request(), "application/xml", 415, f"{NOT_JSON} application/xml"),
+    "empty predict body": (PREDICT, b"", JSON, 400, EMPTY),
+    "empty infer body": (INFER, b"", JSON, 400, EMPTY),
+    "one byte over the body limit": (PREDICT, OVER_BY_ONE, JSON, 413, "of 4097 bytes is over the limit of 4096"),
+    "100x the body limit": (INFER, predict([[0] * 64] * 2000), JSON, 413, "bytes is over the limit of 4096 bytes"),
+    "instances nested 1500 deep": (PREDICT, f'{{"instances": {NESTED}}}'.encode(), JSON, 400, "nested too deeply"),
+    "data nested 1500 deep": (INFER, infer_body(raw=NESTED), JSON, 400, "nested too deeply"),
+    "shape past int64": (INFER, infer_body(shape=OVERFLOW), JSON, 400, f"needs {2**124} {HOLDS}"),
+    "shape larger than data": (INFER, infer_body(shape=[2, 1, 8, 8]), JSON, 400, f"needs 128 {HOLDS}"),
+    "shape smaller than data": (INFER, infer_body(shape=[1, 1, 8, 4]), JSON, 400, f"needs 32 {HOLDS}"),
+    "negative dimension": (INFER, infer_body(shape=[-1, 1, 8, 8]), JSON, 400, "[-1, 1, 8, 8] has a negative dimension"),
+    "zero batch": (INFER, infer_body(shape=[0, 1, 8, 8], data=[]), JSON, 400, "is empty (shape [0, 1, 8, 8])"),
+    "zero inner dimension": (INFER, infer_body(shape=[1, 0, 8, 8], data=[]), JSON, 400, "which does not fit"),
+    "70 dimensions": (INFER, infer_body(shape=[1] * 70, data=[0]), JSON, 400, "has 70 dimensions; expected at most 64"),
+    "NaN": (INFER, infer_body(raw="NaN"), JSON, 400, NOT_FINITE),
+    "Infinity": (INFER, infer_body(raw="Infinity"), JSON, 400, NOT_FINITE),
+    "-Infinity": (INFER, infer_body(raw="-Infinity"), JSON, 400, NOT_FINITE),
+    "1e400": (INFER, infer_body(raw="1e400"), JSON, 400, NOT_FINITE),
+    "1e400 to predict": (PREDICT, predict([[0] * 63]).replace(b"[[", b"[[1e400, "), JSON, 400, NOT_FINITE),
+    "strings for numbers": (INFER, infer_body(data=["1"] * 64), JSON, 400, STRINGS),
+    "strings to predict": (PREDICT, predict([["0"] * 64]), JSON, 400, STRINGS),
+    "booleans for numbers": (INFER, infer_body(data=[True] * 64), JSON, 400, "for datatype FP32, got booleans"),
+    "shape as strings": (INFER, infer_body(shape=list("1188")), JSON, 422, "shape[0]: Input should be a valid integer"),
+    "wrong datatype": (INFER, infer_body(datatype="FP64"), JSON, 400, "has datatype 'FP64': expected"),
+    "duplicate input": (INFER, request(inputs=[DIGIT, DIGIT]), JSON, 400, "input 'input' appears more than once"),
+    "missing input": (INFER, infer_body(name="pixels"), JSON, 400, "unknown input 'pixels'; missing input 'input'"),
+    "extra input": (INFER, request(inputs=[DIGIT, {**DIGIT, "name": "extra"}]), JSON, 400, "unknown input 'extra'"),
+    "accented input name": (INFER, infer_body(name="ínpüt"), JSON, 400, "unknown input 'ínpüt'"),
+    "emoji input name in UTF-8": (INFER, infer_body(name="🤖", ascii_only=False), JSON, 400, "unknown input '🤖'"),
+    "unknown output": (INFER, request(outputs=[{"name": "logits"}]), JSON, 400, "unknown output 'logits'"),
+    "lone surrogate id": (INFER, request(id="\udc80"), JSON, 422, "body.id: Value error, holds a lone surrogate"),
+    "number id": (INFER, request(id=7), JSON, 422, "body.id: Input should be a valid string (got 7)"),
+    "unknown member": (INFER, request(extra=1), JSON, 422, "body.extra: Extra inputs are not permitted"),
+    "array for a request": (INFER, b"[]", JSON, 422, "Input should be a valid dictionary"),
+    "predict batch of 9": (PREDICT, predict([[0] * 64] * 9), JSON, 413, BATCH),
+    "infer batch of 9": (INFER, infer_body(shape=[9, 1, 8, 8], data=[0] * 576), JSON, 413, BATCH),
+    "unknown model": ("/v2/models/other/infer", request(), JSON, 404, "model 'other' is not served here"),
+    "unknown version": ("/v2/models/digits-cnn/versions/9/infer", request(), JSON, 404, "has no version '9'"),
+}
+
+
+@pytest.fixture(scope="module")
+def root(default_model: Path) -> Iterator[LocalServer]:
+    with local_server(env=LIMITS) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def staged(default_model: Path) -> Iterator[LocalServer]:
+    with local_server("--stage", "prod", env=LIMITS) as running:
+        yield running
+
+
+@pytest.fixture(params=["root", "staged"])
+def server(request: pytest.FixtureRequest) -> LocalServer:
+    """Each server in turn: every refusal must read the same at the root and under /prod."""
+    running: LocalServer = request.getfixturevalue(request.param)
+    return running
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_hostile_json_request_gets_its_4xx_and_says_what_is_wrong(server: LocalServer, case: str) -> None:
+    path, body, content_type, status, expected = CASES[case]
+
+    reply = server.request("POST", path, body, {"content-type": content_type})
+
+    message = refusal(reply.status, reply.headers, reply.body)
+    assert reply.status == status, message
+    assert expected in message
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "expected"),
+    [
+        ("DELETE", "/predict", 405, "method DELETE is not allowed on "),
+        ("PATCH", INFER, 405, "method PATCH is not allowed on "),
+        ("FROB", "/predict", 405, "method FROB is not allowed on "),
+        ("TRACE", "/health", 405, "method TRACE is not allowed on "),
+        ("GET", INFER, 405, "method GET is not allowed on "),
+        ("GET", "/../../etc/passwd", 404, "no route GET "),
+        ("GET", "/v2/models/%ff", 404, "model '\ufffd' is not served here"),
+    ],
+)
+def test_a_method_or_path_no_route_takes_is_a_json_4xx(
+    server: LocalServer, method: str, path: str, status: int, expected: str
+) -> None:
+    reply = server.request(method, path)
+
+    message = refusal(reply.status, reply.headers, reply.body)
+    assert reply.status == status, message
+    assert expected in message
+
+
+@pytest.mark.parametrize("host", ["local:http", "a:b:c", "[::1]:8080"])
+def test_a_host_header_mangum_cannot_read_is_a_json_400_not_an_invocation_error(server: LocalServer, host: str) -> None:
+    reply = server.request("GET", "/health", headers={"host": host})
+
+    message = refusal(reply.status, reply.headers, reply.body)
+    assert reply.status == 400
+    assert f"the Host header {host!r} cannot be read" in message
+
+
+def test_under_a_stage_a_path_outside_it_is_a_json_404_naming_the_stage(staged: LocalServer) -> None:
+    outside = LocalServer(replace(staged.gateway, url=staged.url.removesuffix("/prod")))
+
+    reply = outside.request("POST", "/predict", predict([[0] * 64]), {"content-type": JSON})
+
+    message = refusal(reply.status, reply.headers, reply.body)
+    assert reply.status == 404
+    assert "this API is served under the stage path /prod/" in message
