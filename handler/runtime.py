@@ -18,8 +18,8 @@ from handler.api.app import create_app
 from handler.api.deps import ModelState
 from handler.errors import ModelLoadError
 from handler.http_events import EventAdapter, StagedHttpApi, StagedRestApi
-from handler.model import load_model
 from handler.observability import logger
+from handler.repository import load_repository
 from handler.settings import Settings
 
 if TYPE_CHECKING:
@@ -56,29 +56,31 @@ def initialization_type() -> str:
 def http_adapter(state: ModelState, settings: Settings) -> LambdaHandler:
     """Mangum around the app, lifespan off (it would run on every invocation), stage-aware, refusing unreadable
     requests with a JSON 400 (handler.http_events.EventAdapter)."""
-    app = create_app(state, settings.max_body_bytes)
+    app = create_app(state, settings.max_body_bytes, settings.docs_assets_url)
     return EventAdapter(Mangum(app, lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi]))
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Load and warm up the model, then build the app; raises ModelLoadError (logged once) on failure."""
+    """Load and warm up every model, then build the app; raises ModelLoadError (logged once) on failure."""
     try:
-        model, report = load_model(settings, initialization_type())
+        repository = load_repository(settings, initialization_type())
     except ModelLoadError as exc:
         logger.error(f"INIT failed: {exc}")
         raise
-    logger.info(
-        "model ready",
-        extra={
-            "model": model.info.name,
-            "version": model.info.version,
-            "threads": report.threads,
-            "session_ms": report.session_ms,
-            "warmup_ms": report.warmup_ms,
-            "initialization_type": report.initialization_type,
-        },
-    )
-    state = ModelState(model=model, report=report)
+    for entry in repository:
+        logger.info(
+            "model ready",
+            extra={
+                "model": entry.model.info.name,
+                "version": entry.model.info.version,
+                "default": entry.model.info.name == repository.default_name,
+                "threads": entry.report.threads,
+                "session_ms": entry.report.session_ms,
+                "warmup_ms": entry.report.warmup_ms,
+                "initialization_type": entry.report.initialization_type,
+            },
+        )
+    state = ModelState(repository)
     runtime = Runtime(state=state, http=http_adapter(state, settings), settings=settings)
     if settings.input_bucket:  # the batch function: pay the batch imports at INIT, not on the first event
         from handler.batch.store import import_sdk  # noqa: PLC0415

@@ -24,6 +24,9 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "digits
 LAMBDA_SYNC_PAYLOAD_BYTES = 6_291_456
 DEFAULT_MAX_BODY_BYTES = 6_000_000
 
+# Swagger UI's files for /docs (FastAPI's default source); DOCS_ASSETS_URL points elsewhere.
+DEFAULT_DOCS_ASSETS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
+
 # Lambda allocates CPU in proportion to memory: 1,769 MB buys one full vCPU.
 MB_PER_VCPU = 1769
 
@@ -31,10 +34,12 @@ ENV_NAMES: dict[str, str] = {
     "model_path": "MODEL_PATH",
     "model_name": "MODEL_NAME",
     "model_version": "MODEL_VERSION",
+    "default_model": "DEFAULT_MODEL",
     "intra_op_threads": "ORT_INTRA_OP_THREADS",
     "max_body_bytes": "MAX_BODY_BYTES",
     "max_batch_size": "MAX_BATCH_SIZE",
     "log_level": "LOG_LEVEL",
+    "docs_assets_url": "DOCS_ASSETS_URL",
     "trace_inference": "TRACE_INFERENCE",
     "service_name": "POWERTOOLS_SERVICE_NAME",
     "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
@@ -65,10 +70,14 @@ class Settings(BaseModel):
     model_path: Path = DEFAULT_MODEL_PATH
     model_name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")] | None = None
     model_version: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")] | None = None
+    # With MODEL_PATH a directory: the model /predict, /health and batch scoring use (default: first by name).
+    default_model: Annotated[str, Field(min_length=1)] | None = None
     intra_op_threads: Annotated[int, Field(ge=1, le=64)] | None = None
     max_body_bytes: Annotated[int, Field(ge=1024, le=LAMBDA_SYNC_PAYLOAD_BYTES)] = DEFAULT_MAX_BODY_BYTES
     max_batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 8192
     log_level: str = "INFO"
+    # Where /docs loads swagger-ui-bundle.js, swagger-ui.css and favicon-32x32.png from: a URL or a path.
+    docs_assets_url: Annotated[str, Field(pattern=r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$")] = DEFAULT_DOCS_ASSETS_URL
     # Off by default: aws-xray-sdk builds a botocore client at import, ~270 ms of every cold start.
     trace_inference: bool = False
     service_name: Annotated[str, Field(min_length=1)] = "onnx-lambda"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 
 from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
 from handler.api.deps import ModelState
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
 from handler.api.openapi_doc import install_served_openapi
+from handler.settings import DEFAULT_DOCS_ASSETS_URL
 
 DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
 
@@ -27,8 +30,26 @@ TAGS = [
 ]
 
 
-def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
-    """Build the ASGI app serving ``state``'s model; the result is what Mangum and tests call."""
+def install_docs(app: FastAPI, assets_url: str) -> None:
+    """/docs as FastAPI builds it, with Swagger UI's files from ``assets_url`` (DOCS_ASSETS_URL): the public CDN
+    by default, a copy of swagger-ui-dist on the user's own host where browsers cannot reach the CDN."""
+    base = assets_url.rstrip("/")
+
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root_path = request.scope.get("root_path", "").rstrip("/")  # the stage: /prod/docs reads /prod/openapi.json
+        return get_swagger_ui_html(
+            openapi_url=root_path + (app.openapi_url or "/openapi.json"),
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{base}/swagger-ui-bundle.js",
+            swagger_css_url=f"{base}/swagger-ui.css",
+            swagger_favicon_url=f"{base}/favicon-32x32.png",
+        )
+
+    app.add_route("/docs", swagger_ui, include_in_schema=False)
+
+
+def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DEFAULT_DOCS_ASSETS_URL) -> ErrorGuard:
+    """Build the ASGI app serving ``state``'s models; the result is what Mangum and tests call."""
     # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
     app = FastAPI(
         title="onnx-lambda",
@@ -36,8 +57,11 @@ def create_app(state: ModelState, max_body_bytes: int) -> ErrorGuard:
         description=DESCRIPTION,
         openapi_tags=TAGS,
         strict_content_type=False,
+        docs_url=None,  # install_docs serves /docs, from DOCS_ASSETS_URL
+        redoc_url=None,  # one documentation page to keep working offline, not two
     )
     app.state.model_state = state
+    install_docs(app, docs_assets_url)
     install_error_handlers(app)
     install_served_openapi(app, state)
     # Inference routes first: Starlette tries routes in order and each miss costs a request ~10 µs; no

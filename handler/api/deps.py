@@ -1,4 +1,4 @@
-"""Route dependencies: the served model, refused with 503 until it has loaded and warmed up."""
+"""Route dependencies: the served models, refused with 503 until they have loaded and warmed up."""
 
 from __future__ import annotations
 
@@ -7,16 +7,32 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from handler.errors import NotFound, NotReady
+from handler.errors import NotReady
 from handler.model import InitReport, OnnxModel
+from handler.repository import ModelRepository
 
 
 @dataclass
 class ModelState:
-    """What the app serves; ``model`` stays None until the warm-up inference has succeeded."""
+    """What the app serves; ``repository`` stays None until every model's warm-up inference has succeeded."""
 
-    model: OnnxModel | None = None
-    report: InitReport | None = None
+    repository: ModelRepository | None = None
+
+    @property
+    def model(self) -> OnnxModel | None:
+        """The default model: what /predict, /health and batch scoring use."""
+        return self.repository.default.model if self.repository else None
+
+    @property
+    def report(self) -> InitReport | None:
+        """How the default model was loaded."""
+        return self.repository.default.report if self.repository else None
+
+    def find(self, name: str, version: str | None) -> OnnxModel:
+        """The model a /v2 path names; 503 while loading, 404 naming what is served."""
+        if self.repository is None:
+            raise NotReady("the models are not ready yet (loading or warming up); retry shortly")
+        return self.repository.find(name, version)
 
 
 # Both dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a worker
@@ -41,10 +57,12 @@ State = Annotated[ModelState, Depends(model_state)]
 ReadyModel = Annotated[OnnxModel, Depends(ready_model)]
 
 
-def check_model_path(model: OnnxModel, name: str, version: str | None) -> None:
-    """404 unless the path names the served model (and, when given, its version)."""
-    info = model.info
-    if name != info.name:
-        raise NotFound(f"model {name!r} is not served here; this endpoint serves {info.name!r}")
-    if version is not None and version != info.version:
-        raise NotFound(f"model {name!r} has no version {version!r}; the served version is {info.version!r}")
+async def ready_state(request: Request) -> ModelState:
+    """The state once every model is ready, else 503; the /v2 routes find their model in it by path."""
+    state: ModelState = request.app.state.model_state
+    if state.repository is None:
+        raise NotReady("the models are not ready yet (loading or warming up); retry shortly")
+    return state
+
+
+ReadyState = Annotated[ModelState, Depends(ready_state)]

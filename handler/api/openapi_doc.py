@@ -1,10 +1,10 @@
 """The OpenAPI document as served: FastAPI's own, plus what only the running function knows.
 
-The model path parameters take exactly one name and one version here, so the document lists them as
-the only values (an ``enum``): Swagger UI offers them in a drop-down, generated clients get constants,
-and a fuzzer driven by the document reaches the routes' logic instead of stopping at 404 every time.
-The request bodies get an example that this model accepts (one all-zero instance, as the warm-up runs),
-so "Try it out" works as it opens, whatever the model.
+The model path parameters take only the served names and versions, so the document lists them as the
+only values (an ``enum``): Swagger UI offers them in a drop-down, generated clients get constants, and
+a fuzzer driven by the document reaches the routes' logic instead of stopping at 404 every time. The
+request bodies get an example that the default model accepts (one all-zero instance, as the warm-up
+runs), so "Try it out" works as it opens, whatever the model.
 """
 
 from __future__ import annotations
@@ -17,19 +17,26 @@ from fastapi import FastAPI
 from handler.api.deps import ModelState
 from handler.codec import to_json_list
 from handler.model import ModelInfo, warmup_feeds
+from handler.repository import ModelRepository, version_order
 
-PATH_VALUES = {"model_name": lambda info: info.name, "model_version": lambda info: info.version}
 
-
-def _pin_model(document: dict[str, Any], info: ModelInfo) -> None:
-    """Give every model_name / model_version path parameter the served value as its only one."""
+def _pin_models(document: dict[str, Any], repository: ModelRepository) -> None:
+    """Give every model_name / model_version path parameter the served values as its only ones, the default
+    model's as the example (a document cannot tie a version to its name, so the versions are all of them)."""
+    default = repository.default.model.info
+    values = {
+        "model_name": (sorted(repository.versions), default.name),
+        "model_version": (
+            sorted({v for vs in repository.versions.values() for v in vs}, key=version_order),
+            default.version,
+        ),
+    }
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                value_of = PATH_VALUES.get(parameter.get("name")) if parameter.get("in") == "path" else None
-                if value_of is not None:
-                    value = value_of(info)
-                    parameter["schema"] = {**parameter["schema"], "enum": [value], "example": value}
+                known = values.get(parameter.get("name")) if parameter.get("in") == "path" else None
+                if known is not None:
+                    parameter["schema"] = {**parameter["schema"], "enum": known[0], "example": known[1]}
 
 
 def _body_examples(info: ModelInfo) -> dict[str, Any]:
@@ -56,16 +63,17 @@ def _set_examples(document: dict[str, Any], info: ModelInfo) -> None:
 
 
 def install_served_openapi(app: FastAPI, state: ModelState) -> None:
-    """Replace ``app.openapi`` so the document names the served model once it has loaded (built once then)."""
+    """Replace ``app.openapi`` so the document names the served models once they have loaded (built once then);
+    the request examples are the default model's."""
     build: Callable[[], dict[str, Any]] = app.openapi
     pinned = False
 
     def openapi() -> dict[str, Any]:
         nonlocal pinned
         document = build()  # FastAPI's, cached in app.openapi_schema after the first call
-        if not pinned and state.model is not None:
-            _pin_model(document, state.model.info)
-            _set_examples(document, state.model.info)
+        if not pinned and state.repository is not None:
+            _pin_models(document, state.repository)
+            _set_examples(document, state.repository.default.model.info)
             pinned = True
         return document
 

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from handler import __version__
-from handler.api.deps import ReadyModel, check_model_path, ready_model
+from handler.api.deps import ModelState, ReadyState, State, ready_state
 from handler.api.fast_json import FastJsonResponse, FastJsonRoute
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
@@ -31,6 +31,7 @@ from handler.api.schemas import (
     InferenceResponse,
     ModelMetadata,
     ModelReady,
+    RepositoryEntry,
     ServerLive,
     ServerMetadata,
     ServerReady,
@@ -51,6 +52,7 @@ from handler.codec import decode_tensor, encode_tensor, ensure_new_input
 from handler.errors import BadRequest
 from handler.model import PLATFORM, OnnxModel
 from handler.observability import observed_infer
+from handler.repository import index_entries, version_order
 from handler.signature import TensorSpec
 
 
@@ -96,9 +98,22 @@ INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.get("", response_model=ServerMetadata)
-async def server_metadata() -> ServerMetadata:
-    """Server name, version and protocol extensions."""
-    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION])
+async def server_metadata(state: State) -> ServerMetadata:
+    """Server name, version, protocol extensions, and the names of the models served."""
+    names = sorted(state.repository.versions) if state.repository else []
+    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION], models=names)
+
+
+@router.get("/models", response_model=list[RepositoryEntry], responses=NOT_READY)
+async def model_index(state: ReadyState) -> list[RepositoryEntry]:
+    """Every model version served (MODEL_PATH may be a directory of models), each READY."""
+    return [RepositoryEntry(**entry) for entry in index_entries(state.repository)] if state.repository else []
+
+
+@router.post("/repository/index", response_model=list[RepositoryEntry], responses=NOT_READY)
+async def repository_index(state: ReadyState) -> list[RepositoryEntry]:
+    """Triton's repository index (what tritonclient's get_model_repository_index calls): the same list."""
+    return await model_index(state)
 
 
 @router.get("/health/live", response_model=ServerLive)
@@ -108,8 +123,8 @@ async def server_live() -> ServerLive:
 
 
 @router.get("/health/ready", response_model=ServerReady, responses=NOT_READY)
-async def server_ready(_: ReadyModel) -> ServerReady:
-    """True once the model has loaded and warmed up; 503 before."""
+async def server_ready(_: ReadyState) -> ServerReady:
+    """True once every model has loaded and warmed up; 503 before."""
     return ServerReady(ready=True)
 
 
@@ -127,12 +142,12 @@ def _decoded_metadata(metadata: dict[str, str]) -> dict[str, Any]:
     return decoded
 
 
-def _metadata(model: OnnxModel, name: str, version: str | None) -> ModelMetadata:
-    check_model_path(model, name, version)
-    info = model.info
+def _metadata(state: ModelState, name: str, version: str | None) -> ModelMetadata:
+    info = state.find(name, version).info
+    versions = state.repository.versions[name] if state.repository else {}
     return ModelMetadata(
         name=info.name,
-        versions=[info.version],
+        versions=[info.version] if version else sorted(versions, key=version_order),
         platform=PLATFORM,
         inputs=[_tensor_metadata(spec) for spec in info.inputs],
         outputs=[_tensor_metadata(spec) for spec in info.tensor_outputs],
@@ -141,28 +156,28 @@ def _metadata(model: OnnxModel, name: str, version: str | None) -> ModelMetadata
 
 
 @router.get("/models/{model_name}", response_model=ModelMetadata, responses=UNKNOWN_MODEL)
-async def model_metadata(model_name: str, model: ReadyModel) -> ModelMetadata:
-    """The model's inputs and outputs (from the ONNX graph) and its metadata_props."""
-    return _metadata(model, model_name, None)
+async def model_metadata(model_name: str, state: ReadyState) -> ModelMetadata:
+    """The model's versions, and the inputs and outputs (from the ONNX graph) and metadata_props of the latest."""
+    return _metadata(state, model_name, None)
 
 
 @router.get("/models/{model_name}/versions/{model_version}", response_model=ModelMetadata, responses=UNKNOWN_MODEL)
-async def model_version_metadata(model_name: str, model_version: str, model: ReadyModel) -> ModelMetadata:
+async def model_version_metadata(model_name: str, model_version: str, state: ReadyState) -> ModelMetadata:
     """The same as the unversioned form, for one version."""
-    return _metadata(model, model_name, model_version)
+    return _metadata(state, model_name, model_version)
 
 
 @router.get("/models/{model_name}/ready", response_model=ModelReady, responses=UNKNOWN_MODEL)
-async def model_ready(model_name: str, model: ReadyModel) -> ModelReady:
+async def model_ready(model_name: str, state: ReadyState) -> ModelReady:
     """200 when the named model is ready to infer."""
-    check_model_path(model, model_name, None)
+    state.find(model_name, None)
     return ModelReady(name=model_name, ready=True)
 
 
 @router.get("/models/{model_name}/versions/{model_version}/ready", response_model=ModelReady, responses=UNKNOWN_MODEL)
-async def model_version_ready(model_name: str, model_version: str, model: ReadyModel) -> ModelReady:
+async def model_version_ready(model_name: str, model_version: str, state: ReadyState) -> ModelReady:
     """200 when the named version is ready to infer."""
-    check_model_path(model, model_name, model_version)
+    state.find(model_name, model_version)
     return ModelReady(name=model_name, ready=True)
 
 
@@ -190,8 +205,8 @@ def _response_head(model: OnnxModel, request_id: str | None) -> dict[str, Any]:
     return body
 
 
-def _infer(model: OnnxModel, request: InferenceRequest, name: str, version: str | None) -> JSONResponse:
-    check_model_path(model, name, version)
+def _infer(state: ModelState, request: InferenceRequest, name: str, version: str | None) -> JSONResponse:
+    model = state.find(name, version)
     specs = model.input_specs
     feeds: dict[str, np.ndarray] = {}
     for tensor in request.inputs:
@@ -215,10 +230,10 @@ def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
 async def _binary_infer(request: Request, declared: str) -> Response:
     """POST .../infer in the binary form: 503, body and model checks in the JSON route's order, then the answer
     in binary when any output is asked for that way (octet-stream with the header's length), else JSON."""
-    model = await ready_model(request)
+    state = await ready_state(request)
     header, binary = split_body(await request.body(), declared)
     infer_request = _binary_request(parse_header(header))
-    check_model_path(model, request.path_params["model_name"], request.path_params.get("model_version"))
+    model = state.find(request.path_params["model_name"], request.path_params.get("model_version"))
     feeds = decode_inputs(infer_request.inputs, binary, model.input_specs)
     requested = _requested(infer_request)
     names = requested or [spec.name for spec in model.info.tensor_outputs]
@@ -236,9 +251,10 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     responses=INFER_RESPONSES,
     openapi_extra=INFER_OPENAPI,
 )
-async def infer(model_name: str, request: InferenceRequest, model: ReadyModel) -> JSONResponse:
-    """Run the model on the request's tensors; returns the requested outputs (all when none are named)."""
-    return _infer(model, request, model_name, None)
+async def infer(model_name: str, request: InferenceRequest, state: ReadyState) -> JSONResponse:
+    """Run the model (its latest version) on the request's tensors; returns the requested outputs (all when none
+    are named)."""
+    return _infer(state, request, model_name, None)
 
 
 @infer_router.post(
@@ -248,7 +264,7 @@ async def infer(model_name: str, request: InferenceRequest, model: ReadyModel) -
     openapi_extra=INFER_OPENAPI,
 )
 async def infer_version(
-    model_name: str, model_version: str, request: InferenceRequest, model: ReadyModel
+    model_name: str, model_version: str, request: InferenceRequest, state: ReadyState
 ) -> JSONResponse:
     """The same as the unversioned form, for one version."""
-    return _infer(model, request, model_name, model_version)
+    return _infer(state, request, model_name, model_version)

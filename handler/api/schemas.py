@@ -36,11 +36,20 @@ class TensorMetadata(BaseModel):
 
 
 class ServerMetadata(BaseModel):
-    """GET /v2."""
+    """GET /v2; ``models`` (beyond the protocol's fields) names what this function serves."""
 
     name: str
     version: str
     extensions: list[str]
+    models: list[str] = []
+
+
+class RepositoryEntry(BaseModel):
+    """One served model version, in Triton's repository index form."""
+
+    name: str
+    version: str
+    state: str
 
 
 class ServerLive(BaseModel):

@@ -40,7 +40,8 @@ def check_health(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None
 
 
 def check_server_metadata(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
-    assert body == {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data"]}
+    expected = {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data"]}
+    assert body == expected | {"models": ["digits-cnn"]}
 
 
 def check_model_metadata(body: Any, _: dict[str, Any], session: ort.InferenceSession) -> None:

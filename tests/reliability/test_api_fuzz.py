@@ -8,7 +8,6 @@ the zero above cannot come from a run that checked nothing.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,9 +16,10 @@ import pytest
 
 from bench.fuzz import DEFAULT_SEED, fuzz, run_schemathesis
 from testkit.figures import figure_reporter
+from testkit.loopback import serving
 
 EXAMPLES_IN_MAKE_TEST = 8
-OPERATIONS = 11  # every route the document declares: /health, /predict and the nine /v2 ones
+OPERATIONS = 13  # every route the document declares: /health, /predict and the eleven /v2 ones
 
 
 @pytest.fixture
@@ -64,14 +64,8 @@ class _Broken(BaseHTTPRequestHandler):
 
 @contextmanager
 def _broken_api() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Broken)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _Broken)) as url:
+        yield url
 
 
 def test_the_harness_reports_a_server_error_when_there_is_one() -> None:

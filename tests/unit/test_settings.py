@@ -36,6 +36,8 @@ def test_values_are_read_from_their_variables() -> None:
         ({"MAX_BATCH_SIZE": "-4"}, "MAX_BATCH_SIZE='-4'"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD': Value error, must be one of DEBUG"),
         ({"MODEL_NAME": "has spaces"}, "MODEL_NAME='has spaces'"),
+        ({"DOCS_ASSETS_URL": "javascript:void"}, "DOCS_ASSETS_URL='javascript:void': String should match"),
+        ({"DOCS_ASSETS_URL": 'https://x/"><script>'}, "DOCS_ASSETS_URL="),
     ],
 )
 def test_a_bad_value_fails_with_the_variable_its_value_and_what_is_accepted(env: dict[str, str], message: str) -> None:
