@@ -67,11 +67,11 @@ serve: model
 	$(BIN)/python -m handler.local_gateway --host $(HOST) --port $(PORT)
 
 lint: setup
-	$(BIN)/ruff check handler model_export tests bench
-	$(BIN)/ruff format --check handler model_export tests bench
+	$(BIN)/ruff check handler model_export onnx_lambda tests bench
+	$(BIN)/ruff format --check handler model_export onnx_lambda tests bench
 
 typecheck: setup
-	$(BIN)/mypy --strict handler model_export
+	$(BIN)/mypy --strict handler model_export onnx_lambda
 
 test: lint typecheck model tools
 	$(BIN)/pytest

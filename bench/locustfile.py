@@ -21,8 +21,7 @@ import json
 import logging
 import os
 import random
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 
 import bench  # noqa: F401  (puts the tests' kits on the path: the binary extension as a client reads it)
+from onnx_lambda.auth import Signer, make_signer  # the same signing as onnx-lambda invoke --auth
 from testkit.binary import binary_request, read_binary
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,49 +42,8 @@ BATCH = 8  # the "small batch": /predict and binary infer send this many digits
 LABEL, PROBABILITIES = "label", "probabilities"
 HEADER_LENGTH = "Inference-Header-Content-Length"
 OCTET_STREAM = "application/octet-stream"
-Signer = Callable[[str, str, bytes, dict[str, str]], dict[str, str]]
 Check = Callable[[ResponseContextManager], None]
 log = logging.getLogger("onnx_lambda.load")
-
-
-def make_signer(env: Mapping[str, str], base_url: str) -> Signer:
-    """What authorises a request for ONNX_LAMBDA_AUTH: nothing, a JWT bearer token, or SigV4 (AWS_IAM)."""
-    mode = env.get("ONNX_LAMBDA_AUTH", "none").strip().lower()
-    if mode == "none":
-        return lambda _method, _url, _body, headers: headers
-    if mode == "jwt":
-        token = env.get("ONNX_LAMBDA_TOKEN", "").strip()
-        if not token:
-            raise ValueError("ONNX_LAMBDA_AUTH=jwt needs the bearer token in ONNX_LAMBDA_TOKEN")
-        return lambda _method, _url, _body, headers: {**headers, "Authorization": f"Bearer {token}"}
-    if mode == "iam":
-        return _sigv4_signer(env, base_url)
-    raise ValueError(f"ONNX_LAMBDA_AUTH is {mode!r}; expected none, iam or jwt")
-
-
-def _sigv4_signer(env: Mapping[str, str], base_url: str) -> Signer:
-    """SigV4 for API Gateway ("execute-api"); botocore is imported only here, as only IAM runs need it."""
-    from botocore.auth import SigV4Auth  # noqa: PLC0415
-    from botocore.awsrequest import AWSRequest  # noqa: PLC0415
-    from botocore.session import get_session  # noqa: PLC0415
-
-    session = get_session()
-    credentials = session.get_credentials()
-    if credentials is None:
-        raise ValueError("ONNX_LAMBDA_AUTH=iam but the AWS credential chain found no credentials")
-    named = re.search(r"\.execute-api\.([a-z0-9-]+)\.amazonaws\.com", base_url)
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or session.get_config_variable("region")
-    region = region or (named.group(1) if named else None)
-    if not region:
-        raise ValueError("ONNX_LAMBDA_AUTH=iam needs AWS_REGION (the host name does not say the region)")
-
-    def sign(method: str, url: str, body: bytes, headers: dict[str, str]) -> dict[str, str]:
-        request = AWSRequest(method=method, url=url, data=body, headers=headers)
-        # Frozen per request, so credentials that refresh (SSO, assumed roles) stay valid in a long run.
-        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
-        return dict(request.headers.items())
-
-    return sign
 
 
 @dataclass(frozen=True)

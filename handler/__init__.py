@@ -5,7 +5,7 @@ Importing this package does nothing heavy; the Lambda entry point is ``handler.e
 
 import os
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"
 
 # Pydantic looks for plugins through every installed distribution's entry points at its first model
 # (~16 ms of each cold start); this function uses none.

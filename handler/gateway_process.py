@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,11 +33,14 @@ class GatewayProcess:
 
 
 @contextmanager
-def spawn_gateway(*args: str, env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[GatewayProcess]:
-    """Run `python -m handler.local_gateway --port 0 ARGS` until the block ends; raises RuntimeError if it fails."""
-    command = [sys.executable, "-m", "handler.local_gateway", "--host", "127.0.0.1", "--port", "0", *args]
+def spawn_gateway(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60.0, command: Sequence[str] = ()
+) -> Iterator[GatewayProcess]:
+    """Run `python -m handler.local_gateway --port 0 ARGS` (or ``command`` ARGS, e.g. `onnx-lambda serve --port 0`)
+    until the block ends; raises RuntimeError if it fails."""
+    start = list(command) or [sys.executable, "-m", "handler.local_gateway", "--host", "127.0.0.1", "--port", "0"]
     process = subprocess.Popen(
-        command,
+        [*start, *args],
         cwd=REPO,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

@@ -132,11 +132,17 @@ def _torch_parser(commands: Any) -> None:
     _common(parser)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: sklearn, torch, inspect and digits subcommands."""
-    parser = argparse.ArgumentParser(
-        prog="python -m model_export",
-        description="Export scikit-learn and PyTorch models to parity-checked, self-describing ONNX.",
+def build_parser(
+    prog: str = "python -m model_export",
+    parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
+    note: str = "",
+) -> argparse.ArgumentParser:
+    """The command line: sklearn, torch, inspect and digits subcommands. ``onnx-lambda export`` builds it under
+    its own name and parser class (its one-line usage errors), with ``note`` closing the description."""
+    description = "Export scikit-learn and PyTorch models to parity-checked, self-describing ONNX."
+    parser = parser_class(
+        prog=prog,
+        description=f"{description}\n\n{note}" if note else description,
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -153,9 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Run one subcommand; errors are one ``error:`` line on stderr and an exit code, never a traceback."""
-    parser = build_parser()
+    parser = parser or build_parser()
     args = parser.parse_args(argv)
     if args.command == "torch" and (args.module is None) != (args.state_dict is None):
         parser.error("--module and --state-dict go together")

@@ -1,8 +1,10 @@
 """``inspect``: the signature and metadata of any ONNX file, whether or not this tool wrote it.
 
-onnxruntime reads the signature and metadata_props, as the server will; the onnx package, when it is
-installed, adds the opsets, IR version and producer version and recomputes ``content_sha256`` (the
-sha256 of ``model.graph.SerializeToString()``) to show whether the graph still matches the record.
+onnxruntime reads the signature, producer, graph name and metadata_props, as the server will, so inspect
+works with the runtime dependencies alone (``onnx-lambda inspect`` from a plain install). The onnx package,
+when it is installed, adds the opsets, IR version and producer version and recomputes ``content_sha256``
+(the sha256 of ``model.graph.SerializeToString()``) to show whether the graph still matches the record;
+without it, the description names those fields in ``needs_onnx``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ ONNX_TO_OIP: dict[str, str] = {
     "tensor(string)": "BYTES",
 }
 NOT_A_TENSOR = "(not a tensor)"
+# What only the onnx package can read: field -> how the text names it.
+ONNX_ONLY_FIELDS = {
+    "producer_version": "producer version",
+    "ir_version": "IR version",
+    "opsets": "opsets",
+    "content_sha256": "content_sha256 check",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,7 @@ class ModelDescription:
     ir_version: int | None = None
     opsets: dict[str, int] = field(default_factory=dict)
     content_sha256: str = "not recorded"
+    needs_onnx: tuple[str, ...] = ()  # the fields left unknown because the onnx package is not installed
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; metadata values holding JSON objects or lists are decoded."""
@@ -78,6 +88,7 @@ class ModelDescription:
             "outputs": [vars(tensor) | {"shape": _list(tensor.shape)} for tensor in self.outputs],
             "metadata": {key: _decoded(key, value) for key, value in self.metadata.items()},
             "content_sha256": self.content_sha256,
+            "needs_onnx": list(self.needs_onnx),
         }
 
 
@@ -105,7 +116,10 @@ def _onnx_details(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
     try:
         onnx = require("onnx")
     except MissingDependencyError:
-        return {"content_sha256": "not verified: the onnx package is not installed"}
+        if "content_sha256" not in metadata:  # nothing to verify: stays "not recorded"
+            return {"needs_onnx": tuple(name for name in ONNX_ONLY_FIELDS if name != "content_sha256")}
+        unverified = "not verified: the onnx package is not installed"
+        return {"content_sha256": unverified, "needs_onnx": tuple(ONNX_ONLY_FIELDS)}
     model = onnx.load(str(path), load_external_data=False)
     details: dict[str, Any] = {
         "ir_version": model.ir_version,
@@ -168,17 +182,33 @@ def _metadata_lines(metadata: dict[str, str]) -> list[str]:
     return lines
 
 
+def _graph_line(description: ModelDescription) -> str:
+    name = description.graph_name or "-"
+    if "ir_version" in description.needs_onnx:
+        return f"graph     {name} (IR version and opsets need the onnx package)"
+    opsets = ", ".join(f"{domain} {version}" for domain, version in description.opsets.items()) or "unknown"
+    return f"graph     {name}, IR version {description.ir_version or 'unknown'}, opsets {opsets}"
+
+
+def _needs_onnx_line(description: ModelDescription) -> list[str]:
+    """Which fields are missing, and why, so a short description is not mistaken for a complete one."""
+    if not description.needs_onnx:
+        return []
+    fields = ", ".join(ONNX_ONLY_FIELDS[name] for name in description.needs_onnx)
+    return [f"not shown without the onnx package (pip install onnx, or the export extra): {fields}"]
+
+
 def render_text(description: ModelDescription) -> str:
     """The description as aligned text for a terminal."""
-    opsets = ", ".join(f"{domain} {version}" for domain, version in description.opsets.items()) or "unknown"
     producer = " ".join(part for part in (description.producer_name, description.producer_version) if part)
     lines = [
         f"{description.path} ({human_size(description.size_bytes)})",
         f"producer  {producer or 'unknown'}",
-        f"graph     {description.graph_name or '-'}, IR version {description.ir_version or 'unknown'}, opsets {opsets}",
+        _graph_line(description),
         *_signature_lines("inputs", description.inputs),
         *_signature_lines("outputs", description.outputs),
         *_metadata_lines(description.metadata),
         f"content_sha256 check: {description.content_sha256}",
+        *_needs_onnx_line(description),
     ]
     return "\n".join(lines)

@@ -13,8 +13,9 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata as package_metadata
 from typing import TYPE_CHECKING
+
+from handler import __version__
 
 if TYPE_CHECKING:
     import onnx
@@ -24,15 +25,7 @@ if TYPE_CHECKING:
 PRODUCER_NAME = "onnx-lambda"
 
 
-def _package_version() -> str:
-    """The installed onnx-lambda version, or the source tree's when it is not installed."""
-    try:
-        return package_metadata.version("onnx-lambda")
-    except package_metadata.PackageNotFoundError:
-        return "0.1.0"
-
-
-EXPORTER_VERSION = _package_version()
+EXPORTER_VERSION = __version__  # one version for the project: the handler's, whatever pip recorded at install
 EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
 
 # The keys whose values are JSON, so readers (inspect) know to decode them.

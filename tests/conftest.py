@@ -1,14 +1,16 @@
-"""Shared fixtures: the default model (built once if missing) and the event files."""
+"""Shared fixtures: the default model (built once if missing) and moto in server mode on a loopback port."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from testkit.aws import Aws, aws_environment
 from testkit.figures import print_figures
 from testkit.paths import DEFAULT_MODEL, REPO
 
@@ -27,6 +29,21 @@ def default_model() -> Path:
             check=True,
         )
     return DEFAULT_MODEL
+
+
+@pytest.fixture(scope="session")
+def moto(default_model: Path) -> Iterator[Aws]:
+    """One moto server for the session; the handler's boto3 client (and the CLI's processes) find it through
+    AWS_ENDPOINT_URL."""
+    with aws_environment() as aws:
+        yield aws
+
+
+@pytest.fixture
+def aws(moto: Aws) -> Aws:
+    """The provisioned server, emptied so each test starts from a fresh stack's state."""
+    moto.empty_buckets()
+    return moto
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:

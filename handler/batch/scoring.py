@@ -24,7 +24,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from handler.batch.npy_records import read_npy
 from handler.batch.outputs import WRITERS, PredictionWriter, spool
 from handler.batch.records import Chunk, FileRejected, RecordError, format_of, read_csv, read_jsonl
-from handler.batch.store import ObjectHead, ObjectRef, S3Store
+from handler.batch.store import ObjectHead, ObjectRef, ObjectStore
 from handler.model import OnnxModel
 from handler.observability import logger, metrics, observed_infer
 from handler.predictions import finite_rows
@@ -60,10 +60,17 @@ class Outputs:
 
 def outputs_for(ref: ObjectRef, fmt: str | None, settings: Settings) -> Outputs | None:
     """The output keys for an input object, or None when it is not under INPUT_PREFIX."""
-    if not ref.key.startswith(settings.input_prefix) or ref.key.endswith("/"):
-        return None
-    base = settings.output_prefix + ref.key[len(settings.input_prefix) :] + "/"
     bucket = settings.output_bucket or ref.bucket
+    return outputs_under(ref, fmt, settings.input_prefix, bucket, settings.output_prefix)
+
+
+def outputs_under(
+    ref: ObjectRef, fmt: str | None, input_prefix: str, bucket: str, output_prefix: str
+) -> Outputs | None:
+    """The same layout with the prefixes and output bucket given (the command line's --out), not read from settings."""
+    if not ref.key.startswith(input_prefix) or ref.key.endswith("/"):
+        return None
+    base = output_prefix + ref.key[len(input_prefix) :] + "/"
     extension = WRITERS[fmt].extension if fmt else ".jsonl"
     return Outputs(
         ObjectRef(bucket, f"{base}predictions{extension}"),
@@ -151,8 +158,12 @@ class ObjectScorer:
 
     model: OnnxModel
     settings: Settings
-    store: S3Store
+    store: ObjectStore
     deadline: Deadline
+
+    def outputs(self, ref: ObjectRef, fmt: str | None) -> Outputs | None:
+        """Where the object's outputs go: OUTPUT_BUCKET and the prefixes (the command line places them by --out)."""
+        return outputs_for(ref, fmt, self.settings)
 
     def score(self, ref: ObjectRef, head: ObjectHead | None = None) -> dict[str, Any]:
         """Score one object unless it is done already; returns its summary; raises OutOfTime.
@@ -161,7 +172,7 @@ class ObjectScorer:
         """
         started = time.perf_counter()
         fmt = format_of(ref.key)
-        outputs = outputs_for(ref, fmt, self.settings)
+        outputs = self.outputs(ref, fmt)
         if outputs is None:
             return _skipped(ref, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
         head = head or self.store.head(ref)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.streaming import S3Object
@@ -51,14 +51,17 @@ STREAM_BACKOFF_S = 0.2
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """An S3 object by bucket and (decoded) key."""
+    """An S3 object by bucket and (decoded) key; a bucket that is an absolute path stands for a local directory
+    (no S3 bucket name starts with "/"), which is how the command line's store scores local files."""
 
     bucket: str
     key: str
 
     @property
     def uri(self) -> str:
-        """s3://bucket/key."""
+        """s3://bucket/key, or file:///directory/key for a local directory."""
+        if self.bucket.startswith("/"):
+            return f"file://{self.bucket.rstrip('/')}/{self.key}"
         return f"s3://{self.bucket}/{self.key}"
 
 
@@ -147,6 +150,29 @@ class ResumableBody(io.RawIOBase):
     def close(self) -> None:
         self.source.close()  # type: ignore[no-untyped-call]  # Powertools leaves close() unannotated
         super().close()
+
+
+class ObjectStore(Protocol):
+    """What scoring an object asks of storage (scoring.ObjectScorer): S3Store in Lambda; the command line
+    (onnx-lambda score) also scores local files through a store of the same shape."""
+
+    def head(self, ref: ObjectRef) -> ObjectHead | None:
+        """The object's ETag and size, or None when it does not exist."""
+
+    def open(self, ref: ObjectRef, head: ObjectHead) -> IO[bytes]:
+        """A stream of exactly the content ``head`` describes."""
+
+    def read_json(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """A small JSON object, or None when absent or unreadable."""
+
+    def publish(self, ref: ObjectRef, body: IO[bytes], content_type: str) -> None:
+        """Write a whole file, visible under its key only once complete."""
+
+    def put_json(self, ref: ObjectRef, value: Any) -> None:
+        """Write a small JSON object."""
+
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[tuple[ObjectRef, ObjectHead]]:
+        """Every object under the prefix, in key order."""
 
 
 class S3Store:

@@ -3,7 +3,7 @@ transient-fault figures printed after the run (testkit.figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,23 +12,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from testkit.aws import Aws, aws_environment
+from testkit.aws import Aws
 from testkit.figures import FIGURES
 from testkit.paths import DEFAULT_MODEL
-
-
-@pytest.fixture(scope="session")
-def moto(default_model: Path) -> Iterator[Aws]:
-    """One moto server for the session; the handler's boto3 client finds it through AWS_ENDPOINT_URL."""
-    with aws_environment() as aws:
-        yield aws
-
-
-@pytest.fixture
-def aws(moto: Aws) -> Aws:
-    """The provisioned server, emptied so each test starts from a fresh stack's state."""
-    moto.empty_buckets()
-    return moto
 
 
 @pytest.fixture(scope="session")

@@ -24,13 +24,12 @@ from typing import Any
 
 import onnx
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 from onnx import TensorProto, helper
 
 from handler.gateway_process import spawn_gateway
+from testkit.loopback import serving
 from testkit.paths import REPO
+from testkit.sigv4 import aws_env, signature_valid
 
 HEALTH = "GET /health"
 INFERENCE = [
@@ -40,8 +39,6 @@ INFERENCE = [
     "POST /v2/models/{model}/infer binary (8 digits)",
 ]
 AGGREGATED = "Aggregated"
-CREDENTIALS = Credentials("AKIDLOADTEST", "load-test-secret", "load-test-session-token")
-REGION = "eu-west-1"
 
 
 @dataclass(frozen=True)
@@ -160,7 +157,7 @@ class SigV4Handler(BaseHTTPRequestHandler):
 
     def _proxy(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
-        valid = signature_matches(self.command, self.server.url + self.path, dict(self.headers.items()), body)
+        valid = signature_valid(self.command, self.server.url + self.path, dict(self.headers.items()), body)
         with self.server.lock:
             self.server.verdicts.append((f"{self.command} {self.path}", valid))
         headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host", "connection", "authorization"}}
@@ -184,49 +181,17 @@ class SigV4Handler(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def signature_matches(method: str, url: str, headers: dict[str, str], body: bytes) -> bool:
-    """Whether the Authorization header is the SigV4 signature of exactly this request with CREDENTIALS."""
-    found = re.fullmatch(
-        r"AWS4-HMAC-SHA256 Credential=([^/]+)/\d{8}/([^/]+)/execute-api/aws4_request, "
-        r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})",
-        headers.get("Authorization", ""),
-    )
-    if found is None or found[1] != CREDENTIALS.access_key or found[2] != REGION:
-        return False
-    lowered = {key.lower(): value for key, value in headers.items()}
-    signed = {name: lowered[name] for name in found[3].split(";") if name in lowered}
-    request = AWSRequest(method=method, url=url, data=body, headers=signed)
-    request.context["timestamp"] = lowered.get("x-amz-date", "")
-    auth = SigV4Auth(CREDENTIALS, "execute-api", REGION)
-    expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
-    return expected == found[4] and lowered.get("x-amz-security-token") == CREDENTIALS.token
-
-
 @contextmanager
 def sigv4_checker(upstream: str) -> Iterator[SigV4Checker]:
     """The checking proxy in a thread for the block."""
     server = SigV4Checker(upstream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.mark.slow
 def test_iam_runs_sign_every_request_as_sent_stage_path_included(tmp_path: Path, default_model: Path) -> None:
-    env = {
-        "ONNX_LAMBDA_AUTH": "iam",
-        "AWS_ACCESS_KEY_ID": CREDENTIALS.access_key,
-        "AWS_SECRET_ACCESS_KEY": CREDENTIALS.secret_key,
-        "AWS_SESSION_TOKEN": CREDENTIALS.token,
-        "AWS_REGION": REGION,
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }
+    env = {"ONNX_LAMBDA_AUTH": "iam", **aws_env(tmp_path)}
     with spawn_gateway("--stage", "prod") as gateway, sigv4_checker(gateway.url.removesuffix("/prod")) as proxy:
         args = ["--host", proxy.url + "/prod", "--users", "2", "--spawn-rate", "2", "--duration", "3"]
         result = run_load(*args, "--out", str(tmp_path), env=env)

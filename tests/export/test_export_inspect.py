@@ -12,6 +12,7 @@ import pytest
 from onnx import TensorProto, helper
 from sklearn.linear_model import LogisticRegression
 
+from handler import __version__
 from model_export import NotAModelError, export_sklearn, inspect_model, render_text
 from model_export.cli import main
 
@@ -47,7 +48,7 @@ def test_our_file_shows_signature_metadata_and_a_matching_hash(exported: Path) -
         ("label", "BYTES", ("batch",)),  # the class values are strings
         ("probabilities", "FP32", ("batch", 3)),
     ]
-    assert (description.producer_name, description.producer_version) == ("onnx-lambda", "0.1.0")
+    assert (description.producer_name, description.producer_version) == ("onnx-lambda", __version__)
     assert description.opsets["ai.onnx"] == 18
     assert description.content_sha256 == "matches"
     text = render_text(description)

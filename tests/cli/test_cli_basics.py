@@ -1,0 +1,97 @@
+"""GIVEN the onnx-lambda console script WHEN asked for help, its version, or given a bad command line or
+an unexpected failure THEN help is complete with examples, the version is the package's, and every error
+is one line on stderr with the documented exit code."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import model_export.errors
+import onnx_lambda.inspecting
+from cli_kit import one_error_line, run_cli
+from handler import __version__
+from onnx_lambda import errors
+from onnx_lambda.cli import main
+
+COMMANDS = ["export", "inspect", "serve", "invoke", "score", "bench"]
+
+
+def test_top_level_help_lists_every_command_with_examples_and_the_exit_codes() -> None:
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert re.search(rf"^    {command} +\S", result.stdout, re.M), command
+        assert f"onnx-lambda {command} " in result.stdout.split("examples:")[1]  # each has an example
+    codes = result.stdout.split("exit codes:")[1]
+    for code in (0, 1, 2, 3, 4, 5, 6, 7, 130):
+        assert re.search(rf"^  {code} +\S", codes, re.M), code
+
+
+@pytest.mark.parametrize("command", [c for c in COMMANDS if c != "export"])
+def test_every_command_help_has_a_description_and_examples(command: str) -> None:
+    result = run_cli(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: onnx-lambda {command}")
+    examples = result.stdout.split("examples:\n")[1]
+    assert f"  onnx-lambda {command}" in examples
+    assert "exit codes: see onnx-lambda --help" in result.stdout
+
+
+def test_version_is_the_handler_packages_version() -> None:
+    result = run_cli("--version")
+    assert (result.returncode, result.stdout) == (0, f"onnx-lambda {__version__}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["inspect"], "the following arguments are required: MODEL.onnx"),
+        (["serve", "--port", "http"], "'http' is not a port"),
+        (["bench", "--batch-sizes", "1,x"], "is not a list of batch sizes"),
+        (["inspect", "m.onnx", "--frob"], "unrecognized arguments: --frob"),
+        (["invoke"], "give an event file or --url"),
+        (["invoke", "events/http-api-v2.health.json", "--data", "{}"], "--data can only be used with --url"),
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_code_2(args: list[str], expected: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == errors.EXIT_USAGE
+    line = one_error_line(result)
+    assert expected in line
+    assert line.startswith("onnx-lambda")
+    assert line.endswith("--help)")
+
+
+def test_exit_codes_extend_model_exports_own() -> None:
+    assert errors.EXIT_INPUT == model_export.errors.EXIT_INPUT_ERROR
+    assert errors.EXIT_PARITY == model_export.errors.EXIT_PARITY_ERROR
+    assert errors.EXIT_ACCURACY == model_export.errors.EXIT_ACCURACY_ERROR
+    assert len({errors.EXIT_USAGE, errors.EXIT_INPUT, errors.EXIT_REMOTE, errors.EXIT_RECORDS_FAILED}) == 4
+
+
+def _explode(_: object) -> int:
+    raise RuntimeError("boom\nsecond line")
+
+
+def test_an_unexpected_failure_is_one_line_pointing_at_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(onnx_lambda.inspecting, "run", _explode)
+    assert main(["inspect", "any.onnx"]) == errors.EXIT_UNEXPECTED
+    captured = capsys.readouterr()
+    assert captured.err == "error: unexpected RuntimeError: boom second line (run with --debug for the traceback)\n"
+
+
+@pytest.mark.parametrize("args", [["--debug", "inspect", "any.onnx"], ["inspect", "any.onnx", "--debug"]])
+def test_debug_before_or_after_the_command_prints_the_traceback(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(onnx_lambda.inspecting, "run", _explode)
+    assert main(args) == errors.EXIT_UNEXPECTED
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert "RuntimeError: boom" in err
