@@ -92,7 +92,11 @@ def _convert(model: Any, n_features: int, classifier: bool, opset: int) -> Any:
     options = {id(model): {"zipmap": False}} if classifier else None
     try:
         converted = convert_sklearn(
-            model, initial_types=[("input", float_tensor([None, n_features]))], options=options, target_opset=opset
+            model,
+            initial_types=[("input", float_tensor([None, n_features]))],
+            options=options,
+            target_opset=opset,
+            name=type(model).__name__,  # skl2onnx names the graph with a random UUID otherwise: no stable hash
         )
     except Exception as exc:  # skl2onnx raises RuntimeError, MissingShapeCalculator, NotImplementedError, ...
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

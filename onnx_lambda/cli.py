@@ -12,7 +12,7 @@ import sys
 import traceback
 
 from onnx_lambda import __version__, benchmarking, exporting, inspecting, invoking, scoring, serving
-from onnx_lambda.errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, EXIT_UNEXPECTED, CliError, one_line
+from onnx_lambda.errors import EXIT_CODES_HELP, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_UNEXPECTED, CliError, one_line
 from onnx_lambda.parsing import OneLineParser
 
 DESCRIPTION = """Serverless inference for any trained model: export it to ONNX once, serve it with onnxruntime
@@ -49,6 +49,12 @@ def build_parser() -> OneLineParser:
     return parser
 
 
+# Lambda's base image provides boto3, so it is not a runtime dependency; the command needs it for s3:// and
+# batch events only (local files are read without it).
+AWS_SDK = {"boto3", "botocore", "s3transfer"}
+AWS_HINT = "pip install 'onnx-lambda[aws]' (or boto3)"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one subcommand and return its exit code; never lets a traceback out unless --debug."""
     parser = build_parser()
@@ -65,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         print("error: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # the last line of defence: still one line
+        if isinstance(exc, ModuleNotFoundError) and exc.name in AWS_SDK:
+            print(f"error: {args.command} needs the AWS SDK here (S3): {AWS_HINT}", file=sys.stderr)
+            return EXIT_INPUT
         if args.debug:
             traceback.print_exc()
         else:

@@ -24,12 +24,13 @@ DEFAULT_MODEL = Path("models") / "digits-cnn.onnx"
 
 
 def resolve_model(given: str | None) -> Path:
-    """The model to use: the argument, else $MODEL_PATH, else models/digits-cnn.onnx here; raises InputError
-    when that is not a file (the default only exists where `make model` ran)."""
+    """The model to use: the argument, else $MODEL_PATH, else models/digits-cnn.onnx here; a folder of models
+    serves them all, as MODEL_PATH does in Lambda. Raises InputError when it does not exist (the default only
+    exists where `make model` ran)."""
     path = Path(given or os.environ.get("MODEL_PATH") or DEFAULT_MODEL)
-    if not path.is_file():
+    if not (path.is_file() or path.is_dir()):
         hint = "" if given else " (give the model as an argument, or set MODEL_PATH)"
-        raise InputError(f"{path} is not a file: expected an ONNX model{hint}")
+        raise InputError(f"{path} does not exist: expected an ONNX model, or a folder of them{hint}")
     return path.resolve()
 
 

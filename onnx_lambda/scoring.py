@@ -123,6 +123,10 @@ def totals(summaries: list[dict[str, Any]]) -> dict[str, int]:
         "files_rejected": sum(s.get("status") == "rejected" for s in done),
         "files_already_scored": sum(s.get("status") == "already-scored" for s in summaries),
         **{key: sum(int(s["records"][key]) for s in done) for key in ("in", "scored", "failed")},
+        # What an earlier run left failed stays failed: a re-run that skips those files must not say success.
+        "failed_before": sum(
+            int(s.get("records", {}).get("failed", 0)) for s in summaries if s.get("status") == "already-scored"
+        ),
     }
 
 
@@ -145,11 +149,15 @@ def report(summaries: list[dict[str, Any]], names: list[str], passed_over: int, 
 
 
 def check(summaries: list[dict[str, Any]]) -> int:
-    """0 when every record of this run was scored; raises RecordsFailed otherwise (exit code 7)."""
+    """0 when every record was scored, by this run or the earlier one it skipped; raises RecordsFailed otherwise
+    (exit code 7)."""
     counts = totals(summaries)
-    if counts["failed"] or counts["files_rejected"]:
+    if counts["failed"] or counts["files_rejected"] or counts["failed_before"]:
         failed = [count(counts["failed"], "record"), count(counts["files_rejected"], "file")]
+        before = f", and {count(counts['failed_before'], 'record')} failed in an earlier run" * bool(
+            counts["failed_before"]
+        )
         raise RecordsFailed(
-            f"not everything was scored: {failed[0]} failed, {failed[1]} rejected (see the errors files)"
+            f"not everything was scored: {failed[0]} failed, {failed[1]} rejected{before} (see the errors files)"
         )
     return 0

@@ -28,7 +28,12 @@ FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".npy": "npy"}
 
 
 class RecordRejected(ValueError):
-    """One record cannot be scored; the message says why and what was expected."""
+    """One record cannot be scored; the message says why and what was expected. ``record_id`` is the id the
+    record gave, when it could be read, so the errors file names the record as its sender does."""
+
+    def __init__(self, message: str, record_id: str | None = None) -> None:
+        super().__init__(message)
+        self.record_id = record_id
 
 
 class FileRejected(ValueError):
@@ -127,10 +132,14 @@ def _jsonl_record(text: str, spec: TensorSpec, where: str) -> tuple[str | None, 
     if isinstance(value, dict):
         if "instance" not in value or not set(value) <= {"id", "instance"}:
             raise RecordRejected(f"{where}: an object needs 'instance' and may have 'id'; got keys {sorted(value)}")
-        record_id = value.get("id")
-        if record_id is not None and not isinstance(record_id, str | int):
+        given = value.get("id")
+        if given is not None and not isinstance(given, str | int):
             raise RecordRejected(f"{where}: 'id' must be a string or an integer")
-        return (None if record_id is None else str(record_id)), to_instance(value["instance"], spec, where)
+        record_id = None if given is None else str(given)
+        try:
+            return record_id, to_instance(value["instance"], spec, where)
+        except RecordRejected as exc:
+            raise RecordRejected(str(exc), record_id) from None
     return None, to_instance(value, spec, where)
 
 
@@ -159,7 +168,7 @@ def _attempt(record: int, line: int, parse: Callable[[], tuple[str | None, np.nd
     try:
         record_id, instance = parse()
     except RecordRejected as exc:
-        return RecordError(record, line, None, str(exc))
+        return RecordError(record, line, exc.record_id, str(exc))
     return record, record_id, instance
 
 

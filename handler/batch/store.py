@@ -22,12 +22,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.streaming import S3Object
-
 from handler.observability import logger
+
+if TYPE_CHECKING:  # Powertools' streaming imports boto3: only S3Store.open needs it, at first use
+    from aws_lambda_powertools.utilities.streaming import S3Object
 
 READ_BUFFER_BYTES = 1024 * 1024
 MULTIPART_BYTES = 8 * 1024 * 1024  # parts this size: S3's 10,000-part limit allows outputs up to 80 GB
@@ -194,6 +195,8 @@ class S3Store:
     def open(self, ref: ObjectRef, head: ObjectHead) -> IO[bytes]:
         """A buffered stream of exactly the content with this ETag (S3 refuses if it changed meanwhile),
         read in big blocks and resumed across transient breaks (ResumableBody)."""
+        from aws_lambda_powertools.utilities.streaming import S3Object  # noqa: PLC0415 - see the module docstring
+
         source = S3Object(bucket=ref.bucket, key=ref.key, boto3_client=self.client, IfMatch=head.etag)
         return io.BufferedReader(ResumableBody(source, head, ref.uri), buffer_size=READ_BUFFER_BYTES)
 

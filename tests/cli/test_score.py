@@ -65,6 +65,12 @@ def test_a_jsonl_file_is_scored_into_the_lambdas_layout_and_a_bad_record_is_exit
     progress, error = result.stderr.splitlines()
     assert progress.startswith("scoring digits.jsonl (1 of 1, ")  # plain lines: stderr is not a terminal
     assert error == "error: not everything was scored: 1 record failed, 0 files rejected (see the errors files)"
+    again = run_cli("score", "digits.jsonl", "--model", str(default_model), cwd=tmp_path)
+    assert again.returncode == 7  # skipping the file does not make its failed record a success
+    assert again.stderr.splitlines()[-1] == (
+        "error: not everything was scored: 0 records failed, 0 files rejected, and 1 record failed in an earlier "
+        "run (see the errors files)"
+    )
 
 
 def test_a_directory_is_scored_file_by_file_and_a_second_run_changes_nothing(
@@ -83,7 +89,8 @@ def test_a_directory_is_scored_file_by_file_and_a_second_run_changes_nothing(
     report = json.loads(first.stdout)
     assert [s["input"]["uri"] for s in report["files"]] == [f"file://{source}/a.npy", f"file://{source}/nested/b.csv"]
     assert report["totals"] == {
-        "files_scored": 2, "files_rejected": 0, "files_already_scored": 0, "in": 30, "scored": 30, "failed": 0
+        "files_scored": 2, "files_rejected": 0, "files_already_scored": 0, "in": 30, "scored": 30, "failed": 0,
+        "failed_before": 0,
     }  # fmt: skip
     scored = np.load(tmp_path / "out" / "a.npy" / "predictions.npy")
     assert scored["label"].tolist() == expected_labels(default_model, digits[:20])

@@ -45,11 +45,17 @@ def test_serve_with_a_stage_serves_under_its_path(default_model: Path) -> None:
         assert get_json(server.url + "/v2/health/ready") == {"ready": True}
 
 
+def test_serve_given_a_folder_serves_every_model_in_it(default_model: Path) -> None:
+    with serve(str(default_model.parent)) as server:  # models/: digits-cnn.onnx and digits-sklearn.onnx
+        names = [entry["name"] for entry in get_json(server.url + "/v2/models")]
+    assert names == ["digits-cnn", "digits-sklearn"]
+
+
 def test_serve_refuses_a_missing_model_and_a_busy_port_in_one_line(tmp_path: Path, default_model: Path) -> None:
     missing = run_cli("serve", str(tmp_path / "absent.onnx"))
     assert (missing.returncode, one_error_line(missing)) == (
         3,
-        f"error: {tmp_path / 'absent.onnx'} is not a file: expected an ONNX model",
+        f"error: {tmp_path / 'absent.onnx'} does not exist: expected an ONNX model, or a folder of them",
     )
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))

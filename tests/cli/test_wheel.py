@@ -5,6 +5,7 @@ the onnx package, and export saying how to get its extra."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from handler import __version__
@@ -121,3 +123,19 @@ def test_export_says_how_to_get_the_export_extra(installed: Installed, tmp_path:
     assert export.returncode == 3
     assert export.stderr.startswith(f"error: {EXTRA_LINE} (not installed: ")
     assert len(export.stderr.splitlines()) == 1
+
+
+def test_score_reads_local_files_without_the_aws_sdk_and_says_how_to_get_it_for_s3(
+    installed: Installed, tmp_path: Path
+) -> None:
+    """Lambda's base image brings boto3, so the wheel does not: local scoring must not need it."""
+    digits = np.load(DEFAULT_MODEL.parent / "digits-test.npz")["X"][:5].reshape(5, -1)
+    (tmp_path / "five.jsonl").write_text("".join(json.dumps(row.tolist()) + "\n" for row in digits))
+    scored = installed.run("score", "five.jsonl", "--model", str(DEFAULT_MODEL), "--out", "scored", cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+    assert len((tmp_path / "scored" / "five.jsonl" / "predictions.jsonl").read_text().splitlines()) == 5
+    remote = installed.run("score", "s3://bucket/input/", "--model", str(DEFAULT_MODEL), cwd=tmp_path)
+    assert (remote.returncode, remote.stderr) == (
+        3,
+        "error: score needs the AWS SDK here (S3): pip install 'onnx-lambda[aws]' (or boto3)\n",
+    )

@@ -39,6 +39,7 @@ def test_the_image_runs_as_lambdas_own_user_with_only_the_lock_the_handler_and_t
         "requirements/runtime-prune.txt",
         "handler/",
         "models/*.onnx",
+        "models/**/*.onnx",  # a folder of models (flat or NAME/VERSION/model.onnx): MODEL_FILE may name one
     }
     runs = [args for keyword, args in instructions if keyword == "RUN" and "pip install" in args]
     assert len(runs) == 1

@@ -57,6 +57,17 @@ def test_our_file_shows_signature_metadata_and_a_matching_hash(exported: Path) -
     assert "content_sha256 check: matches" in text
 
 
+def test_exporting_the_same_weights_again_gives_the_same_hash(
+    exported: Path, tmp_path: Path, classification_data: tuple[np.ndarray, np.ndarray]
+) -> None:
+    x, y = classification_data
+    again = tmp_path / "again.onnx"
+    export_sklearn(LogisticRegression(max_iter=1000).fit(x, y), again)  # as the fixture did: the same weights
+    first, second = (onnx.load(str(path)) for path in (exported, again))
+    hashes = [{p.key: p.value for p in model.metadata_props}["content_sha256"] for model in (first, second)]
+    assert hashes[0] == hashes[1]
+
+
 def test_changed_metadata_keeps_the_hash_but_a_changed_weight_is_a_mismatch(exported: Path) -> None:
     model = onnx.load(str(exported))
     model.metadata_props.add(key="owner", value="someone else")

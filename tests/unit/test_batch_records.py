@@ -66,3 +66,4 @@ def test_one_bad_line_is_reported_alone_and_its_neighbours_are_scored(bad: str, 
     assert chunk.records == [1, 2, 4]
     assert [(e.record, e.line) for e in chunk.errors] == [(3, 3)]
     assert reason in chunk.errors[0].reason
+    assert chunk.errors[0].id == ("a" if bad.startswith('{"id": "a"') else None)  # named as its sender names it
