@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 
 from handler import __version__
@@ -205,7 +205,7 @@ def _response_head(model: OnnxModel, request_id: str | None) -> dict[str, Any]:
     return body
 
 
-def _infer(state: ModelState, request: InferenceRequest, name: str, version: str | None) -> JSONResponse:
+def _infer(state: ModelState, request: InferenceRequest, name: str, version: str | None) -> Response:
     model = state.find(name, version)
     specs = model.input_specs
     feeds: dict[str, np.ndarray] = {}
@@ -213,10 +213,22 @@ def _infer(state: ModelState, request: InferenceRequest, name: str, version: str
         ensure_new_input(tensor.name, feeds)
         spec = specs.get(tensor.name)
         feeds[tensor.name] = decode_tensor(tensor.name, tensor.shape, tensor.datatype, tensor.data, spec)
-    results = observed_infer(model, feeds, _requested(request))
-    body = _response_head(model, request.id)
-    body["outputs"] = [encode_tensor(output, array) for output, array in results.items()]
-    return FastJsonResponse(body)
+    return _run_and_answer(model, request, feeds)
+
+
+def _run_and_answer(model: OnnxModel, request: BinaryInferenceRequest, feeds: dict[str, np.ndarray]) -> Response:
+    """Run the model and answer as the request asks, whatever carried its inputs (as Triton does): outputs asked
+    for as binary_data in an octet-stream with Inference-Header-Content-Length, else plain JSON."""
+    requested = _requested(request)
+    names = requested or [spec.name for spec in model.info.tensor_outputs]
+    as_bytes = binary_outputs(request.parameters, request.outputs, names)
+    results = observed_infer(model, feeds, requested)
+    if not as_bytes:
+        body = _response_head(model, request.id)
+        body["outputs"] = [encode_tensor(output, array) for output, array in results.items()]
+        return FastJsonResponse(body)
+    answer, length = encode_response(_response_head(model, request.id), results, as_bytes)
+    return Response(answer, media_type=OCTET_STREAM, headers={HEADER_NAME: str(length)})
 
 
 def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
@@ -235,14 +247,7 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     infer_request = _binary_request(parse_header(header))
     model = state.find(request.path_params["model_name"], request.path_params.get("model_version"))
     feeds = decode_inputs(infer_request.inputs, binary, model.input_specs)
-    requested = _requested(infer_request)
-    names = requested or [spec.name for spec in model.info.tensor_outputs]
-    as_bytes = binary_outputs(infer_request.parameters, infer_request.outputs, names)
-    results = observed_infer(model, feeds, requested)
-    body, length = encode_response(_response_head(model, infer_request.id), results, as_bytes)
-    if not as_bytes:
-        return Response(body, media_type="application/json")
-    return Response(body, media_type=OCTET_STREAM, headers={HEADER_NAME: str(length)})
+    return _run_and_answer(model, infer_request, feeds)
 
 
 @infer_router.post(
@@ -251,7 +256,7 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     responses=INFER_RESPONSES,
     openapi_extra=INFER_OPENAPI,
 )
-async def infer(model_name: str, request: InferenceRequest, state: ReadyState) -> JSONResponse:
+async def infer(model_name: str, request: InferenceRequest, state: ReadyState) -> Response:
     """Run the model (its latest version) on the request's tensors; returns the requested outputs (all when none
     are named)."""
     return _infer(state, request, model_name, None)
@@ -263,8 +268,6 @@ async def infer(model_name: str, request: InferenceRequest, state: ReadyState) -
     responses=INFER_RESPONSES,
     openapi_extra=INFER_OPENAPI,
 )
-async def infer_version(
-    model_name: str, model_version: str, request: InferenceRequest, state: ReadyState
-) -> JSONResponse:
+async def infer_version(model_name: str, model_version: str, request: InferenceRequest, state: ReadyState) -> Response:
     """The same as the unversioned form, for one version."""
     return _infer(state, request, model_name, model_version)
