@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def describe(path: Path) -> dict[str, Any]:
-    """The served model's name, version, file and size."""
+    """The served (default) model's name and version, and the file's or folder's path and size: INIT loads all
+    of a folder's models, the warm rows measure the default one."""
     from handler.entrypoint import RUNTIME  # noqa: PLC0415 - loaded by now
 
     info = RUNTIME.state.model.info if RUNTIME.state.model else None
@@ -83,7 +84,7 @@ def describe(path: Path) -> dict[str, Any]:
         "name": info.name if info else path.stem,
         "version": info.version if info else "?",
         "path": str(path),
-        "size_bytes": path.stat().st_size,
+        "size_bytes": sum(f.stat().st_size for f in path.rglob("*.onnx")) if path.is_dir() else path.stat().st_size,
     }
 
 

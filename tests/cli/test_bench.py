@@ -34,6 +34,17 @@ def test_bench_reports_init_and_warm_latency_per_batch_size_as_json(default_mode
         assert row["repeats"] == 20
 
 
+def test_bench_of_a_folder_loads_every_model_and_measures_the_default(default_model: Path) -> None:
+    folder = default_model.parent  # models/: digits-cnn.onnx and digits-sklearn.onnx
+    result = run_cli("bench", str(folder), *QUICK, "--json")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["model"]["name"] == "digits-cnn"  # the default: the first by name
+    assert figures["model"]["size_bytes"] == sum(path.stat().st_size for path in folder.rglob("*.onnx"))
+    assert figures["init"]["session_ms"] > 0
+    assert [row["batch"] for row in figures["warm"]] == [1, 4]
+
+
 def test_bench_prints_a_table_and_points_at_make_bench(default_model: Path) -> None:
     result = run_cli("bench", str(default_model), *QUICK, "--threads", "2")
     assert result.returncode == 0, result.stderr
