@@ -124,8 +124,10 @@ def load_repository(settings: Settings, initialization_type: str) -> ModelReposi
         )
     loaded = []
     for file in repository_files(settings.model_path):
-        one = settings.model_copy(update={"model_path": file.path, "model_name": file.name})
-        model, report = load_model(one.model_copy(update={"model_version": file.version}), initialization_type)
+        one = settings.model_copy(
+            update={"model_path": file.path, "model_name": file.name, "model_version": file.version}
+        )
+        model, report = load_model(one, initialization_type)
         loaded.append(LoadedModel(model, report))
     return ModelRepository(loaded, settings.default_model)
 

@@ -19,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from testkit.loopback import serving
+
 FaultKind = Literal["slowdown", "internal", "drop", "truncate"]
 # Hop-by-hop headers are the proxy's own business on each side; everything else is forwarded untouched.
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "expect", "content-length"}
@@ -210,11 +212,5 @@ class _Server(ThreadingHTTPServer):
 def flaky_proxy(upstream_url: str) -> Iterator[FlakyProxy]:
     """Start the proxy on a free loopback port in front of ``upstream_url`` (moto); stop it on exit."""
     server = _Server(urlsplit(upstream_url).netloc, FaultPlan())
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="flaky-proxy", daemon=True)
-    thread.start()
-    try:
-        yield FlakyProxy(f"http://127.0.0.1:{server.server_address[1]}", server.plan)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server) as url:
+        yield FlakyProxy(url, server.plan)
