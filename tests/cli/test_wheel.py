@@ -20,9 +20,9 @@ import pytest
 
 from handler import __version__
 from testkit.figures import figure_reporter
+from testkit.locks import DEV_LOCK
 from testkit.paths import DEFAULT_MODEL, REPO
 
-CONSTRAINTS = REPO / ".venv" / "constraints.txt"  # the runtime lock as pip constraints (the Makefile writes it)
 SOURCES = ["pyproject.toml", "README.md", "handler", "model_export", "onnx_lambda", "tests", "bench"]
 EXTRA_LINE = "onnx-lambda export needs the export extra: pip install 'onnx-lambda[export]'"
 
@@ -59,8 +59,8 @@ def copy_sources(target: Path) -> None:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Installed]:
     """Build from a copy of the sources (a build writes build/ and *.egg-info beside them), then install the
-    wheel with the runtime lock as constraints; the registry (or pip's cache) provides the dependencies."""
-    assert CONSTRAINTS.is_file(), f"{CONSTRAINTS} is missing: make setup writes it from requirements/runtime.lock"
+    wheel with the dev lock as constraints (every version pinned, the runtime ones as the image has them, botocore
+    too); the registry (or pip's cache) provides the pinned files."""
     root = tmp_path_factory.mktemp("wheel")
     source, dist, venv = root / "source", root / "dist", root / "venv"
     source.mkdir()
@@ -73,7 +73,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     checked([sys.executable, "-m", "venv", str(venv)])
     (wheel,) = dist.glob("onnx_lambda-*.whl")
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    checked([*pip, str(wheel), "-c", str(CONSTRAINTS)])
+    checked([*pip, str(wheel), "-c", str(DEV_LOCK)])
     seconds = {"build": built - started, "venv and install": time.perf_counter() - built}
     yield Installed(wheel, venv, seconds)
     report = figure_reporter(request.config, "wheel")

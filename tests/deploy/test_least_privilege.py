@@ -12,7 +12,7 @@ import re
 import tomllib
 from typing import Any
 
-from testkit.image import LOCK, lock_pins
+from testkit.locks import RUNTIME_LOCK, read_lock
 from testkit.paths import REPO
 from testkit.template import dockerfile_instructions, load_template
 
@@ -52,7 +52,7 @@ def test_the_lock_holds_no_development_export_or_bench_package() -> None:
     extras = load_pyproject()["project"]["optional-dependencies"]
     named = {normalized(re.split(r"[<>=\[;\s]", spec, maxsplit=1)[0]) for group in extras.values() for spec in group}
     assert {"pytest", "moto", "torch", "onnx", "matplotlib"} <= named
-    assert named & {normalized(name) for name in lock_pins(LOCK.read_text())} == set()
+    assert named & {pin.name for pin in read_lock(RUNTIME_LOCK).pins} == set()
 
 
 def normalized(name: str) -> str:

@@ -1,23 +1,20 @@
 """GIVEN the Dockerfile's own pip command and requirements/runtime.lock WHEN they are run here for the base
 image's Python on arm64 and x86_64 THEN every wheel exists for both, the set is small and holds no
-export-time package, the lock is what pyproject.toml resolves to, and the suite tests those versions."""
+export-time package, and the pruned set alone serves a request. (What the lock pins, and why: test_locks.py.)"""
 
 from __future__ import annotations
 
 import importlib.util
-import re
-import shlex
 import subprocess
 import sys
 from collections.abc import Callable
-from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-from testkit.image import LOCK, base_python, distributions, install_like_the_image, lock_pins, size_mb
+from testkit.image import base_python, distributions, install_like_the_image, size_mb
+from testkit.locks import RUNTIME_LOCK, read_lock
 from testkit.paths import REPO
-from testkit.tools import TOOLS_BIN
 
 FORBIDDEN = {"torch", "skl2onnx", "onnx", "scikit-learn", "joblib", "onnx-lambda"}
 # The runtime set must stay small; issue 6 targets 130 MB after trimming what onnxruntime ships unused.
@@ -37,7 +34,7 @@ def test_every_locked_wheel_exists_for_the_base_images_python_and_the_set_is_sma
     runtime_set: tuple[str, Path], report: Callable[[str], None]
 ) -> None:
     arch, target = runtime_set
-    assert distributions(target) == {re.sub(r"[-_.]+", "-", name) for name in lock_pins(LOCK.read_text())}
+    assert distributions(target) == {pin.name for pin in read_lock(RUNTIME_LOCK).pins}
     megabytes = size_mb(target)
     report(f"runtime set (what the image installs) for {arch}, Python {base_python()}: {megabytes:.1f} MB")
     assert megabytes < BUDGET_MB
@@ -100,31 +97,3 @@ def test_the_forbidden_check_sees_torch_when_it_is_there(tmp_path: Path) -> None
     (tmp_path / "torch-2.13.0.dist-info").mkdir()
     (tmp_path / "skl2onnx-1.20.0.dist-info").mkdir()
     assert distributions(tmp_path) & FORBIDDEN == {"torch", "skl2onnx"}
-
-
-def test_the_lock_is_what_pyproject_resolves_to() -> None:
-    """Re-run the command recorded in the lock's header; the pins and hashes must come out the same."""
-    header = next(line for line in LOCK.read_text().splitlines() if "uv pip compile" in line)
-    command = shlex.split(header.lstrip("# ").strip())
-    command[command.index("-o") : command.index("-o") + 2] = ["--no-header", "--quiet"]
-    result = subprocess.run(
-        [str(TOOLS_BIN / "uv"), *command[1:]], cwd=REPO, capture_output=True, text=True, check=False, timeout=300
-    )
-    assert result.returncode == 0, result.stderr
-    strip = re.compile(r"^\s*#.*$", re.MULTILINE)
-    assert strip.sub("", result.stdout).split() == strip.sub("", LOCK.read_text()).split(), "run `make lock`"
-
-
-def test_every_runtime_dependency_of_pyproject_is_pinned_the_same_in_the_lock() -> None:
-    pins = lock_pins(LOCK.read_text())
-    requirements = metadata.requires("onnx-lambda") or []
-    runtime = [req for req in requirements if "extra ==" not in req]
-    assert runtime, "onnx-lambda is not installed in the project venv"
-    for requirement in runtime:
-        name, version = re.match(r"([A-Za-z0-9_.-]+)(?:\[[^]]*\])?==([^ ;]+)", requirement).groups()  # type: ignore[union-attr]
-        assert pins[name.lower()] == version, requirement
-
-
-def test_the_suite_runs_on_exactly_the_versions_the_image_installs() -> None:
-    for name, version in lock_pins(LOCK.read_text()).items():
-        assert metadata.version(name) == version, f"{name}: venv has {metadata.version(name)}, image gets {version}"

@@ -15,7 +15,6 @@ that lists explicit "versions" also affects exactly those versions.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,25 +22,20 @@ from typing import Any
 
 from packaging.version import Version
 
+from testkit import locks
+from testkit.locks import HERE, RUNTIME_LOCK, normalize_name
 from testkit.paths import REPO
 
-LOCK = REPO / "requirements" / "runtime.lock"
 DATA = REPO / "requirements" / "advisories.json"
 
 # An OSV event is a one-key mapping: {"introduced": v}, {"fixed": v} or {"last_affected": v}.
 Event = Mapping[str, str]
 EVENT_KINDS = ("introduced", "fixed", "last_affected")
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
-
-
-def normalize_name(name: str) -> str:
-    """PEP 503 name: lower case, runs of "-", "_" and "." become one "-" (so Typing_Extensions is typing-extensions)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def parse_lock(text: str) -> dict[str, str]:
-    """Every `name==version` pin at the start of a line, by normalized name; hashes and comments are not pins."""
-    return {normalize_name(name): version for name, version in _PIN.findall(text)}
+    """Every `name==version` pin of a lock's text, by normalized name; hashes and comments are not pins."""
+    return dict(locks.parse_lock(text).versions(HERE))
 
 
 @dataclass(frozen=True)
@@ -140,7 +134,7 @@ def load_data(path: Path = DATA) -> AdvisoryData:
     return parse_data(json.loads(path.read_text(encoding="utf-8")))
 
 
-def load_lock(path: Path = LOCK) -> dict[str, str]:
+def load_lock(path: Path = RUNTIME_LOCK) -> dict[str, str]:
     """The runtime set the Lambda image installs: normalized name -> pinned version."""
     return parse_lock(path.read_text(encoding="utf-8"))
 

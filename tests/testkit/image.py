@@ -13,18 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from testkit.locks import RUNTIME_LOCK
 from testkit.paths import REPO
 from testkit.template import dockerfile_instructions
 
-LOCK = REPO / "requirements" / "runtime.lock"
 PRUNE = REPO / "requirements" / "runtime-prune.txt"
 # manylinux tags the Lambda base image (Amazon Linux 2023, glibc 2.34) accepts, newest first.
 GLIBC_MINORS = (34, 28, 27, 26, 24, 17)
-
-
-def lock_pins(text: str) -> dict[str, str]:
-    """name -> version of every package the lock pins."""
-    return {m[1].lower(): m[2] for m in re.finditer(r"^([A-Za-z0-9_.-]+)==([^ \\\n]+)", text, re.MULTILINE)}
 
 
 def image_pip_command() -> list[str]:
@@ -55,7 +50,7 @@ def install_like_the_image(arch: str | None, target: Path) -> subprocess.Complet
     on the base image's Python, or, with None, for this machine, to import and run what was installed."""
     arguments = image_pip_command()[2:]
     arguments[arguments.index("--target") + 1] = str(target)
-    arguments[arguments.index("-r") + 1] = str(LOCK)
+    arguments[arguments.index("-r") + 1] = str(RUNTIME_LOCK)
     if arch is not None:
         arguments += [f"--platform=manylinux_2_{minor}_{arch}" for minor in GLIBC_MINORS]
         arguments += [
