@@ -48,14 +48,19 @@ ENV_NAMES: dict[str, str] = {
     "output_bucket": "OUTPUT_BUCKET",
     "output_prefix": "OUTPUT_PREFIX",
     "batch_chunk_records": "BATCH_CHUNK_RECORDS",
+    "batch_chunk_bytes": "BATCH_CHUNK_BYTES",
     "max_record_bytes": "MAX_RECORD_BYTES",
     "batch_time_margin_s": "BATCH_TIME_MARGIN_SECONDS",
+    "jobs_result_bucket": "JOBS_RESULT_BUCKET",
+    "jobs_result_prefix": "JOBS_RESULT_PREFIX",
 }
 
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens.
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 # A key prefix that names a folder: empty, or ending in "/" so "input/" never matches "input-old/".
 PREFIX_PATTERN = r"^$|^[^/].*/$"
+# The same, never empty: a prefix that confines writes must not be the whole bucket.
+FOLDER_PATTERN = r"^[^/].*/$"
 
 
 class SettingsError(ValueError):
@@ -87,8 +92,16 @@ class Settings(BaseModel):
     output_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None
     output_prefix: Annotated[str, Field(pattern=PREFIX_PATTERN)] = "output/"
     batch_chunk_records: Annotated[int, Field(ge=1, le=100_000)] = 2048
+    # What one chunk of a batch file may hold, in bytes of input (lines or rows): with the decoded
+    # records and the model's tensors a chunk costs a few times this, far under the batch function's
+    # 3,538 MB (see the README's reliability table for the peak RSS measured on hostile files).
+    batch_chunk_bytes: Annotated[int, Field(ge=64 * 1024, le=1024 * 1024 * 1024)] = 8 * 1024 * 1024
     max_record_bytes: Annotated[int, Field(ge=64, le=64 * 1024 * 1024)] = 1024 * 1024
     batch_time_margin_s: Annotated[float, Field(ge=0, le=600)] = 30.0
+    # The one place an SQS job's result_uri may name: under this prefix of this bucket (by default
+    # OUTPUT_BUCKET, else INPUT_BUCKET); with neither set, no job may name a result_uri.
+    jobs_result_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None
+    jobs_result_prefix: Annotated[str, Field(pattern=FOLDER_PATTERN)] = "jobs/"
 
     @field_validator("log_level")
     @classmethod
@@ -109,6 +122,25 @@ class Settings(BaseModel):
                 "bucket, so outputs would be scored as inputs; use separate prefixes or set OUTPUT_BUCKET"
             )
         return self
+
+    @model_validator(mode="after")
+    def _job_results_apart(self) -> Settings:
+        # A job's answer written over a prediction or a summary would forge it, and under the input
+        # prefix it would be scored; the jobs' prefix must overlap neither.
+        def overlap(a: str, b: str) -> bool:
+            return a.startswith(b) or b.startswith(a)
+
+        jobs, bucket = self.jobs_result_prefix, self.job_results_bucket()
+        # Outputs go to OUTPUT_BUCKET, or beside their inputs when it is unset.
+        if bucket == (self.output_bucket or self.input_bucket or bucket) and overlap(jobs, self.output_prefix):
+            raise ValueError(f"JOBS_RESULT_PREFIX {jobs!r} and OUTPUT_PREFIX {self.output_prefix!r} overlap")
+        if bucket == (self.input_bucket or bucket) and overlap(jobs, self.input_prefix):
+            raise ValueError(f"JOBS_RESULT_PREFIX {jobs!r} and INPUT_PREFIX {self.input_prefix!r} overlap")
+        return self
+
+    def job_results_bucket(self) -> str | None:
+        """Where SQS jobs' answers go: JOBS_RESULT_BUCKET, else the output bucket, else the input bucket."""
+        return self.jobs_result_bucket or self.output_bucket or self.input_bucket
 
     def threads(self) -> int:
         """Intra-op threads: the setting, else the vCPUs the function's memory buys (at least one)."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from handler.batch.output_keys import Outputs, outputs_under
 from handler.batch.records import format_of
-from handler.batch.scoring import ObjectScorer, Outputs, outputs_under
+from handler.batch.scoring import ObjectScorer
 from handler.batch.store import ObjectHead, ObjectRef, ObjectStore
 from onnx_lambda.errors import InputError
 from onnx_lambda.stores import is_local

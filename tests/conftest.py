@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from testkit.aws import Aws, aws_environment
+from testkit.aws import BATCH_SETTINGS, Aws, aws_environment
 from testkit.figures import print_figures
 from testkit.paths import DEFAULT_MODEL, REPO
 
-# The batch function's configuration as template.yaml sets it, before any test imports the entry point
-# (which reads settings once): a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
-os.environ.setdefault("INPUT_BUCKET", "onnx-lambda-input")
+# The batch function's configuration before any test imports the entry point (which reads settings once):
+# a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
+for _name, _value in BATCH_SETTINGS.items():
+    os.environ.setdefault(_name, _value)
 
 
 @pytest.fixture(scope="session")

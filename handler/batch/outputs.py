@@ -3,7 +3,10 @@
 - JSON Lines: one object per scored record, ``{"record", "id"?, "label", "score", "probabilities"}``
   (or ``"outputs"`` for models that are not classifiers), exactly /predict's prediction plus where it came from.
 - CSV: a header, then ``record,[id,]label,score,<one column per class>`` (or ``record,[id,]`` and each
-  output value flattened as ``<output>_<i>``).
+  output value flattened as ``<output>_<i>``). Text cells (ids, labels, class names) are safe to open in a
+  spreadsheet: one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``,
+  as OWASP's CSV injection guidance says, so it shows as text instead of running as a formula (a plain
+  number such as a class named ``-1`` is left as it is).
 - .npy: one structured array, one row per scored record: ``record`` int64, then ``label`` (string),
   ``score`` and ``probabilities`` float32 [classes], or each raw output as a field of its own shape.
 
@@ -60,6 +63,25 @@ class PredictionWriter:
         return self.file
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A text cell a spreadsheet shows as text: OWASP's CSV injection defence, a ``'`` before a formula start.
+    A plain number (a class named ``-1``) stays as it is: a spreadsheet reads it as that number, not a formula."""
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS) or _is_plain_number(cell):
+        return cell
+    return "'" + cell
+
+
+def _is_plain_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text and text[1:2].isdigit()
+
+
 def _output_columns(results: dict[str, np.ndarray]) -> list[str]:
     return [f"{name}_{i}" for name, array in results.items() for i in range(int(np.prod(array.shape[1:])))]
 
@@ -82,10 +104,11 @@ class CsvPredictionWriter(PredictionWriter):
             return
         if self.has_ids is None:
             self.has_ids = any(record_id is not None for record_id in ids)
-            self.rows.writerow(["record", *(["id"] if self.has_ids else []), *self._columns(results)])
-        id_cells = [[record_id or ""] for record_id in ids] if self.has_ids else [[] for _ in ids]
+            header = ["record", *(["id"] if self.has_ids else []), *self._columns(results)]
+            self.rows.writerow([spreadsheet_safe(cell) for cell in header])
+        id_cells = [[spreadsheet_safe(record_id or "")] for record_id in ids] if self.has_ids else [[] for _ in ids]
         for record, id_cell, values in zip(records, id_cells, self._rows(results), strict=True):
-            self.rows.writerow([record, *id_cell, *values])
+            self.rows.writerow([record, *id_cell, *map(spreadsheet_safe, values)])
 
     def _columns(self, results: dict[str, np.ndarray]) -> list[str]:
         if self.info.probabilities_output:

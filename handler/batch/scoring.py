@@ -21,16 +21,26 @@ from typing import IO, Any
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
+from handler.batch.csv_records import read_csv
 from handler.batch.npy_records import read_npy
+from handler.batch.output_keys import Outputs, outputs_for
 from handler.batch.outputs import WRITERS, PredictionWriter, spool
-from handler.batch.records import Chunk, FileRejected, RecordError, format_of, read_csv, read_jsonl
-from handler.batch.store import ObjectHead, ObjectRef, ObjectStore
+from handler.batch.records import Chunk, FileRejected, ReadBounds, RecordError, format_of, read_jsonl
+from handler.batch.store import ObjectHead, ObjectRef, ObjectReplaced, ObjectStore
 from handler.model import OnnxModel
 from handler.observability import logger, metrics, observed_infer
 from handler.predictions import finite_rows
 from handler.settings import Settings
+from handler.signature import TensorSpec
 
-READERS: dict[str, Callable[..., Iterator[Chunk]]] = {"jsonl": read_jsonl, "csv": read_csv, "npy": read_npy}
+READERS: dict[str, Callable[[IO[bytes], TensorSpec, ReadBounds], Iterator[Chunk]]] = {
+    "jsonl": read_jsonl,
+    "csv": read_csv,
+    "npy": read_npy,
+}
+# How many versions of one key an invocation scores in a row when the object keeps being replaced while it
+# is scored; past that the invocation fails and the trigger's retry (or the next version's own event) goes on.
+REPLACED_ATTEMPTS = 3
 
 
 class OutOfTime(RuntimeError):
@@ -47,36 +57,6 @@ class Deadline:
     def passed(self) -> bool:
         """True when there is no longer time for another chunk and the publishing after it."""
         return self.remaining_ms() < self.margin_s * 1000
-
-
-@dataclass(frozen=True)
-class Outputs:
-    """Where one input object's outputs go."""
-
-    predictions: ObjectRef
-    errors: ObjectRef
-    summary: ObjectRef
-
-
-def outputs_for(ref: ObjectRef, fmt: str | None, settings: Settings) -> Outputs | None:
-    """The output keys for an input object, or None when it is not under INPUT_PREFIX."""
-    bucket = settings.output_bucket or ref.bucket
-    return outputs_under(ref, fmt, settings.input_prefix, bucket, settings.output_prefix)
-
-
-def outputs_under(
-    ref: ObjectRef, fmt: str | None, input_prefix: str, bucket: str, output_prefix: str
-) -> Outputs | None:
-    """The same layout with the prefixes and output bucket given (the command line's --out), not read from settings."""
-    if not ref.key.startswith(input_prefix) or ref.key.endswith("/"):
-        return None
-    base = output_prefix + ref.key[len(input_prefix) :] + "/"
-    extension = WRITERS[fmt].extension if fmt else ".jsonl"
-    return Outputs(
-        ObjectRef(bucket, f"{base}predictions{extension}"),
-        ObjectRef(bucket, f"{base}errors.jsonl"),
-        ObjectRef(bucket, f"{base}summary.json"),
-    )
 
 
 def score_chunk(model: OnnxModel, chunk: Chunk) -> tuple[list[int], list[str | None], dict[str, np.ndarray]]:
@@ -168,20 +148,54 @@ class ObjectScorer:
     def score(self, ref: ObjectRef, head: ObjectHead | None = None) -> dict[str, Any]:
         """Score one object unless it is done already; returns its summary; raises OutOfTime.
 
-        ``head`` is what a listing already said of the object; without it, S3 is asked.
+        ``head`` is what a listing already said of the object; without it, S3 is asked. The outputs must
+        describe the object as it is once they are published: when it was replaced while being scored (a
+        newer version's 412 on the pinned read, or another ETag by HEAD after the summary went up, since an
+        older scoring may have just published over a newer one's outputs), the new version is scored at once.
         """
-        started = time.perf_counter()
         fmt = format_of(ref.key)
         outputs = self.outputs(ref, fmt)
         if outputs is None:
             return _skipped(ref, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
-        head = head or self.store.head(ref)
-        if head is None:
-            logger.warning("object no longer exists; nothing to score", extra={"object": ref.uri})
-            return _skipped(ref, "the object no longer exists")
-        existing = self.store.read_json(outputs.summary)
-        if summary_matches(existing, head, self.model):
-            return {**(existing or {}), "status": "already-scored"}
+        if reason := outputs.too_long():
+            return self._key_too_long(ref, outputs, reason)
+        published = False
+        for _ in range(REPLACED_ATTEMPTS):
+            head = head or self.store.head(ref)
+            if head is None:
+                logger.warning("object no longer exists; nothing to score", extra={"object": ref.uri})
+                return _skipped(ref, "the object no longer exists")
+            try:
+                summary = self._score_version(ref, fmt, head, outputs, skip_done=not published)
+            except ObjectReplaced:
+                head = None
+                continue
+            if summary["status"] == "already-scored":
+                return summary
+            published, head = True, self.store.head(ref)
+            if head is None or head.etag == summary["input"]["etag"]:
+                return summary
+            logger.info("object replaced while it was scored; scoring the new version", extra={"object": ref.uri})
+        raise ObjectReplaced(f"{ref.uri} was replaced {REPLACED_ATTEMPTS} times while it was scored")
+
+    def _key_too_long(self, ref: ObjectRef, outputs: Outputs, reason: str) -> dict[str, Any]:
+        """Reject at once an object whose output keys S3 would refuse on every retry; the summary goes under
+        a short key derived from the input key, so the rejection is still published and found."""
+        summary = _skipped(ref, reason) | {"status": "rejected", "file_error": reason}
+        summary["records"] = {"in": 0, "scored": 0, "failed": 0}
+        self.store.put_json(outputs.short_summary(ref.key), summary)
+        logger.warning("object rejected: its output keys are too long", extra={"object": ref.uri[:300]})
+        return summary
+
+    def _score_version(
+        self, ref: ObjectRef, fmt: str | None, head: ObjectHead, outputs: Outputs, skip_done: bool
+    ) -> dict[str, Any]:
+        """Score the version ``head`` describes and publish its outputs, the summary last."""
+        started = time.perf_counter()
+        if skip_done:
+            existing = self.store.read_json(outputs.summary)
+            if summary_matches(existing, head, self.model):
+                return {**(existing or {}), "status": "already-scored"}
         with spool() as errors:
             writer, tally = self._score_file(ref, fmt, head, errors)
             try:
@@ -206,14 +220,17 @@ class ObjectScorer:
             errors.write(_json_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
             return WRITERS["jsonl"](self.model.info), tally
         with self.store.open(ref, head) as stream:
-            return self._score_stream(stream, fmt, errors)
+            return self._score_stream(stream, fmt, errors, head.size)
 
-    def _score_stream(self, stream: IO[bytes], fmt: str, errors: IO[bytes]) -> tuple[PredictionWriter, Tally]:
+    def _score_stream(
+        self, stream: IO[bytes], fmt: str, errors: IO[bytes], size: int
+    ) -> tuple[PredictionWriter, Tally]:
         writer = WRITERS[fmt](self.model.info)
         tally = Tally()
-        chunk_records, limit = self.settings.batch_chunk_records, self.settings.max_record_bytes
+        settings = self.settings
+        bounds = ReadBounds(settings.batch_chunk_records, settings.batch_chunk_bytes, settings.max_record_bytes, size)
         try:
-            for chunk in READERS[fmt](stream, self.model.info.inputs[0], chunk_records, limit):
+            for chunk in READERS[fmt](stream, self.model.info.inputs[0], bounds):
                 if self.deadline.passed():
                     raise OutOfTime("stopped before the invocation's time ran out; nothing was published")
                 records, ids, results = score_chunk(self.model, chunk)
@@ -221,7 +238,7 @@ class ObjectScorer:
                 for error in sorted(chunk.errors, key=lambda item: item.record or 0):
                     errors.write(_json_line(error.as_json()))
                 tally.scored += len(records)
-                tally.failed += len(chunk.errors)
+                tally.failed += sum(error.count for error in chunk.errors)
         except FileRejected as exc:
             tally.file_error = str(exc)
             errors.write(_json_line(RecordError(None, None, None, str(exc)).as_json()))

@@ -87,6 +87,10 @@ def parse_s3_uri(uri: str) -> ObjectRef:
     return ObjectRef(bucket, key)
 
 
+class ObjectReplaced(RuntimeError):
+    """The object got a new version while this one was being read or scored (S3's 412 on the pinned GET)."""
+
+
 class BodyEndedEarly(ConnectionError):
     """A response body ended before the object's size without the HTTP layer noticing."""
 
@@ -103,6 +107,13 @@ def _stream_errors() -> tuple[type[Exception], ...]:
     return (HTTPClientError, IncompleteReadError, BodyEndedEarly)
 
 
+def _precondition_failed(exc: Exception) -> bool:
+    """True for S3's answer to a GET pinned by IfMatch to an ETag the key no longer has."""
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in {"PreconditionFailed", "412"}
+
+
 class ResumableBody(io.RawIOBase):
     """One object version as a raw stream for io.BufferedReader, resumed at the first unread byte after a break.
 
@@ -111,7 +122,7 @@ class ResumableBody(io.RawIOBase):
     begins, not a body that breaks off later, and S3Object does not retry either; this layer adds that: after
     a break it backs off and moves S3Object's position away and back, so the next read continues exactly where
     the parser stopped: no byte is lost, repeated or taken from a newer version (S3 answers 412 if the object
-    changed, which fails the file as a replaced object should). What outlasts STREAM_ATTEMPTS propagates.
+    changed: ObjectReplaced, and scoring moves on to the new version). What outlasts STREAM_ATTEMPTS propagates.
     """
 
     def __init__(self, source: S3Object, head: ObjectHead, uri: str) -> None:
@@ -133,6 +144,10 @@ class ResumableBody(io.RawIOBase):
                 failures += 1
                 self._resume(exc, failures)
                 continue
+            except Exception as exc:
+                if _precondition_failed(exc):
+                    raise ObjectReplaced(f"{self.uri} was replaced while it was read") from None
+                raise
             buffer[: len(data)] = data
             return len(data)
 

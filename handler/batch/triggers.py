@@ -14,16 +14,17 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import S3Event, S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from handler.api.deps import ModelState
-from handler.batch.jobs import JobFailed, LambdaHandler, run_job
+from handler.batch.jobs import JobFailed, LambdaHandler, ResultScope, run_job
 from handler.batch.scoring import Deadline, ObjectScorer, OutOfTime
-from handler.batch.store import ObjectRef, S3Store, decoded_key, default_store
+from handler.batch.store import ObjectHead, ObjectRef, S3Store, decoded_key, default_store
 from handler.errors import NotReady
-from handler.observability import logger
+from handler.observability import logger, metrics
 from handler.settings import Settings
 
 
@@ -43,6 +44,12 @@ class PrefixRun:
     already_scored: int = 0
     skipped: int = 0
     deferred_to_next_run: int = 0
+    failed: list[dict[str, str]] = field(default_factory=list)  # each object that failed, and why
+
+
+def _failure(ref: ObjectRef, exc: Exception) -> dict[str, str]:
+    """One object's failure in a schedule run's answer, its reason bounded (a message can quote a key)."""
+    return {"uri": ref.uri[:1100], "reason": f"{type(exc).__name__}: {str(exc)[:500]}"}
 
 
 class BatchTriggers:
@@ -55,6 +62,7 @@ class BatchTriggers:
         self.settings = settings
         self.http = http
         self.store = store
+        self.results = ResultScope(settings.job_results_bucket(), settings.jobs_result_prefix)
         # Built once; reports every failed message, even when all of them failed.
         self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
@@ -64,16 +72,35 @@ class BatchTriggers:
         deadline = Deadline(context.get_remaining_time_in_millis, self.settings.batch_time_margin_s)
         return ObjectScorer(self.state.model, self.settings, self.store(), deadline)
 
+    def out_of_scope(self, bucket: str) -> str | None:
+        """Why an event may not have objects of this bucket scored, or None when it may.
+
+        Anyone who can send to the jobs queue or invoke the function can name any bucket; only INPUT_BUCKET
+        (when set) is ever read, and never the output bucket, whose predictions would be scored as input.
+        """
+        settings = self.settings
+        if settings.input_bucket and bucket != settings.input_bucket:
+            return f"bucket {bucket[:63]!r} is not INPUT_BUCKET {settings.input_bucket!r}"
+        if settings.output_bucket and bucket == settings.output_bucket and bucket != settings.input_bucket:
+            return f"bucket {bucket[:63]!r} is OUTPUT_BUCKET; only inputs are scored"
+        return None
+
+    def _score_in_scope(self, scorer: ObjectScorer, ref: ObjectRef, head: ObjectHead | None = None) -> dict[str, Any]:
+        if reason := self.out_of_scope(ref.bucket):
+            logger.warning("object out of scope; not scored", extra={"bucket": ref.bucket[:63], "reason": reason})
+            return {"input": {"uri": ref.uri[:1100]}, "status": "skipped", "reason": reason}
+        return scorer.score(ref, head)
+
     def s3_notification(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Score every object the notification names."""
         scorer = self._scorer(context)
-        return {"objects": [scorer.score(ref) for ref in s3_refs(event)]}
+        return {"objects": [self._score_in_scope(scorer, ref) for ref in s3_refs(event)]}
 
     def eventbridge_object_created(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Score the object of an EventBridge "Object Created" event."""
         detail = S3EventBridgeNotificationEvent(event).detail
         ref = ObjectRef(detail.bucket.name, detail.object.key)  # Powertools decodes the key
-        return {"objects": [self._scorer(context).score(ref)]}
+        return {"objects": [self._score_in_scope(self._scorer(context), ref)]}
 
     def distributed_map_item(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Score the listed object(s) one Distributed Map iteration hands over."""
@@ -85,7 +112,7 @@ class BatchTriggers:
             bucket = item.get("Bucket") or batch_input.get("Bucket") or self.settings.input_bucket
             if not bucket:
                 raise ValueError("the item names no bucket: add Bucket with the map's ItemSelector or set INPUT_BUCKET")
-            summaries.append(scorer.score(ObjectRef(str(bucket), str(item["Key"]))))
+            summaries.append(self._score_in_scope(scorer, ObjectRef(str(bucket), str(item["Key"]))))
         return {"objects": summaries}
 
     def schedule(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -95,6 +122,8 @@ class BatchTriggers:
         if not bucket:
             raise ValueError("a schedule needs a bucket: in the event (score_prefix.bucket) or INPUT_BUCKET")
         prefix = str(spec.get("prefix") or self.settings.input_prefix)
+        if reason := self.out_of_scope(str(bucket)):
+            raise ValueError(f"the schedule names a bucket it may not score: {reason}")
         scorer = self._scorer(context)
         run = PrefixRun(prefix=f"s3://{bucket}/{prefix}")
         for ref, head in scorer.store.list_objects(str(bucket), prefix):
@@ -106,6 +135,10 @@ class BatchTriggers:
             except OutOfTime:
                 run.deferred_to_next_run += 1
                 continue
+            except Exception as exc:  # one object's fault is its own: the objects after it are still scored
+                logger.exception("object failed; the run goes on", extra={"object": ref.uri[:1100]})
+                run.failed.append(_failure(ref, exc))
+                continue
             if status == "already-scored":
                 run.already_scored += 1
             elif status == "skipped":
@@ -113,6 +146,7 @@ class BatchTriggers:
             else:
                 run.scored.append(ref.uri)
         answer = asdict(run)
+        metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=len(run.failed))
         logger.info("schedule run", extra=answer | {"scored": len(run.scored)})
         return answer
 
@@ -137,9 +171,14 @@ class BatchTriggers:
         if self.state.model is None:
             raise NotReady("the model is not loaded")
         try:
-            return run_job(body, self.http, lambda_context, self.state.model.info.name, self.store)
+            return run_job(body, self.http, lambda_context, self.state.model.info.name, self.store, scope=self.results)
         except JobFailed as exc:
             # Request bodies stay out of the logs unless LOG_LEVEL=DEBUG: the app's answer may quote the job.
             logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": exc.summary})
             logger.debug("inference job failure detail", extra={"message_id": record.message_id, "reason": str(exc)})
             raise
+        except Exception as exc:  # S3 refusing or failing the result's PUT, and anything else: by its kind only
+            reason = f"the job failed ({type(exc).__name__}); the message is retried"
+            logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": reason})
+            logger.debug("inference job failure detail", extra={"message_id": record.message_id, "reason": str(exc)})
+            raise JobFailed(reason) from exc

@@ -36,6 +36,7 @@ def test_a_schedule_scores_only_what_has_no_output_yet(
         "already_scored": 1,
         "skipped": 0,
         "deferred_to_next_run": 0,
+        "failed": [],
     }
     second = entry(load_event("schedule.rule-input"), batch_context())
     assert second["scored"] == []

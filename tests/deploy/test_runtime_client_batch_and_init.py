@@ -20,7 +20,7 @@ import onnxruntime as ort
 import pytest
 
 from testkit import onnx_models
-from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
+from testkit.aws import BATCH_SETTINGS, ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
 from testkit.events import load_event
 from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
 from testkit.runtime_api import FUNCTION_NAME, Invocation, Post, runtime_api
@@ -86,7 +86,7 @@ def batch_run(default_model: Path, digits: np.ndarray) -> Iterator[BatchRun]:
         aws.empty_buckets()
         upload_inputs(aws, digits)
         # As template.yaml configures the batch function: a "Scheduled Event" names no bucket.
-        env = ENV | {"AWS_ENDPOINT_URL": aws.url, "INPUT_BUCKET": INPUT_BUCKET}
+        env = ENV | {"AWS_ENDPOINT_URL": aws.url} | BATCH_SETTINGS
         served = serve(BATCH_FILES, env=env, timeout_s=900)
         outputs = {key: aws.read(key) for key in aws.objects(prefix="output/")}
         results = {key: aws.read(key, bucket=OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET)}

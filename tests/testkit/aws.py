@@ -25,6 +25,9 @@ OUTPUT_BUCKET = "onnx-lambda-output"
 JOBS_QUEUE = "onnx-lambda-jobs"
 UPLOADS_QUEUE = "onnx-lambda-uploads"
 MAX_RECEIVE_COUNT = 2
+# The batch function's own settings in the tests: schedules score INPUT_BUCKET, and jobs' result_uri may
+# name the output bucket's jobs/ (as template.yaml has it; outputs stay beside the inputs here).
+BATCH_SETTINGS = {"INPUT_BUCKET": INPUT_BUCKET, "JOBS_RESULT_BUCKET": OUTPUT_BUCKET}
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

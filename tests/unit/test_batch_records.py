@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from handler.batch import records
-from handler.batch.records import read_jsonl
+from handler.batch.records import ReadBounds, read_jsonl
 from handler.signature import TensorSpec
 
 SPEC = TensorSpec("input", "FP32", (-1, 1, 8, 8), ("batch", None, None, None), "tensor(float)")
@@ -27,7 +27,7 @@ def digits(count: int) -> list[str]:
 
 
 def read(rows: list[str], chunk: int = 4) -> list[records.Chunk]:
-    return list(read_jsonl(jsonl(rows), SPEC, chunk, 1 << 20))
+    return list(read_jsonl(jsonl(rows), SPEC, ReadBounds(chunk, 1 << 30, 1 << 20)))
 
 
 @pytest.mark.parametrize("nested", [False, True], ids=["flat", "nested"])
@@ -38,7 +38,7 @@ def test_a_clean_chunk_is_parsed_whole_and_equals_the_line_by_line_result(
     if nested:
         rows = [json.dumps(np.array(json.loads(row)).reshape(1, 8, 8).tolist()) for row in rows]
     with monkeypatch.context() as patch:
-        patch.setattr(records, "_jsonl_items", lambda lines, spec: pytest.fail("parsed line by line"))
+        patch.setattr(records, "_line_by_line", lambda lines, spec, bounds: pytest.fail("parsed line by line"))
         whole = read(rows)
     monkeypatch.setattr(records, "_whole_chunk", lambda lines, spec: None)
     line_by_line = read(rows)
