@@ -132,7 +132,8 @@ def test_no_request_body_reaches_the_logs_at_the_default_level_whatever_powertoo
     # answer does): it is logged at DEBUG only; at INFO a line says the job was answered, without values.
     assert lines_with(printed, JOB_ID) == []
     answered = [r for r in json_lines(printed) if str(r.get("message", "")).startswith("inference job answered")]
-    assert answered and {r.get("status") for r in answered} == {200}
+    assert answered
+    assert {r.get("status") for r in answered} == {200}
     assert writes == []  # INIT, HTTP and jobs write nothing outside /tmp (Lambda's only writable place)
 
 
