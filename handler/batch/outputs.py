@@ -96,6 +96,9 @@ class CsvPredictionWriter(PredictionWriter):
         super().__init__(info)
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
         self.rows = csv.writer(self.text, lineterminator="\n")
+        # Python's csv writer (3.11) leaves a bare carriage return unquoted, which readers take for a line end:
+        # a row whose text holds one is written with every cell quoted.
+        self.quoted_rows = csv.writer(self.text, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.has_ids: bool | None = None
 
     def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
@@ -105,10 +108,14 @@ class CsvPredictionWriter(PredictionWriter):
         if self.has_ids is None:
             self.has_ids = any(record_id is not None for record_id in ids)
             header = ["record", *(["id"] if self.has_ids else []), *self._columns(results)]
-            self.rows.writerow([spreadsheet_safe(cell) for cell in header])
+            self._write_row([spreadsheet_safe(cell) for cell in header])
         id_cells = [[spreadsheet_safe(record_id or "")] for record_id in ids] if self.has_ids else [[] for _ in ids]
         for record, id_cell, values in zip(records, id_cells, self._rows(results), strict=True):
-            self.rows.writerow([record, *id_cell, *map(spreadsheet_safe, values)])
+            self._write_row([record, *id_cell, *map(spreadsheet_safe, values)])
+
+    def _write_row(self, row: list[Any]) -> None:
+        quoted = any(isinstance(cell, str) and "\r" in cell for cell in row)
+        (self.quoted_rows if quoted else self.rows).writerow(row)
 
     def _columns(self, results: dict[str, np.ndarray]) -> list[str]:
         if self.info.probabilities_output:
