@@ -152,3 +152,23 @@ def test_iam_grants_no_wildcard_action_and_a_wildcard_resource_only_to_log_deliv
     for policy in templates:  # SAM policy templates: each scoped to one resource of this stack
         for parameters in policy.values():
             assert all(isinstance(value, dict) and "Ref" in value for value in parameters.values()), policy
+
+
+def test_the_batch_function_writes_only_under_the_output_and_jobs_prefixes() -> None:
+    batch = load_template()["Resources"]["BatchFunction"]["Properties"]
+    writes = [
+        resource
+        for statement in statements(batch["Policies"])
+        if "s3:PutObject" in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    ]
+    assert writes == [
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${OutputBucket}/${OutputPrefix}*"},
+        {"Fn::Sub": "arn:${AWS::Partition}:s3:::${OutputBucket}/${JobsResultPrefix}*"},
+    ]
+    environment = batch["Environment"]["Variables"]
+    assert environment["JOBS_RESULT_BUCKET"] == {"Ref": "OutputBucket"}
+    assert environment["JOBS_RESULT_PREFIX"] == {"Ref": "JobsResultPrefix"}
+    parameters = load_template()["Parameters"]
+    for name in ("OutputPrefix", "JobsResultPrefix"):  # never empty: an empty prefix is the whole bucket
+        assert not re.fullmatch(parameters[name]["AllowedPattern"], ""), name
