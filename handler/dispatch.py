@@ -6,8 +6,8 @@ to handlers. An event nobody claims gets an error listing every kind that is acc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple
 
 
 class UnsupportedEventError(ValueError):
@@ -54,12 +54,59 @@ class HttpEventSource(EventSource):
         body = event.get("body")
         if body is not None and not isinstance(body, str):
             return f"'body' is {type(body).__name__}: expected the request body as a string (e.g. json.dumps(request))"
-        headers = event.get("headers")
-        if headers is not None and not (
-            isinstance(headers, Mapping) and all(isinstance(value, str) for value in headers.values())
-        ):
-            return "'headers' must be an object whose values are strings"
+        if body is not None and not _text(body):
+            return "'body' holds a lone surrogate (\\ud800-\\udfff without its pair): expected text UTF-8 can carry"
+        for name, shape in FIELD_SHAPES.items():
+            value = event.get(name)
+            if value is not None and not shape.fits(value):
+                return f"'{name}' must be {shape.words}"
         return None
+
+
+class FieldShape(NamedTuple):
+    """What one optional field of an HTTP event must hold when present, as AWS sends it: Mangum reads these
+    and would fail on anything else with a bare TypeError or UnicodeEncodeError (a lone surrogate)."""
+
+    words: str
+    fits: Callable[[Any], bool]
+
+
+def _text(value: Any) -> bool:
+    """A string that encodes to UTF-8 (JSON can carry a lone surrogate, which no HTTP message can)."""
+    if not isinstance(value, str):
+        return False
+    if value.isascii():  # constant time: CPython keeps the flag
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(_text(item) for item in value)
+
+
+def _text_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(_text(key) and _text(item) for key, item in value.items())
+
+
+def _texts_map(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(_text(key) and _texts(items) for key, items in value.items())
+
+
+FIELD_SHAPES: dict[str, FieldShape] = {
+    "headers": FieldShape("an object whose values are strings", _text_map),
+    "multiValueHeaders": FieldShape("an object whose values are lists of strings", _texts_map),
+    "queryStringParameters": FieldShape("an object whose values are strings", _text_map),
+    "multiValueQueryStringParameters": FieldShape("an object whose values are lists of strings", _texts_map),
+    "cookies": FieldShape("a list of strings", _texts),
+    "rawPath": FieldShape("a string", _text),
+    "rawQueryString": FieldShape("a string", _text),
+    "path": FieldShape("a string", _text),
+    "httpMethod": FieldShape("a string", _text),
+}
 
 
 def _has(event: Mapping[str, Any], path: list[str]) -> bool:

@@ -6,6 +6,20 @@ same words for the same mistake: what is wrong, where, and what was expected.
 
 from __future__ import annotations
 
+# The longest error message a client gets back. Messages quote what the client sent (names, shapes, keys),
+# and a request can send megabytes of them: unbounded, an error answer grew past the 6 MB Lambda can return.
+MAX_MESSAGE_CHARS = 2000
+_HEAD_CHARS, _TAIL_CHARS = 1300, 500
+
+
+def bounded(message: str) -> str:
+    """The message, or its start and end around a note of what was left out: the tail says what was
+    expected, so it is kept."""
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    omitted = len(message) - _HEAD_CHARS - _TAIL_CHARS
+    return f"{message[:_HEAD_CHARS]} ... ({omitted} characters left out) ... {message[-_TAIL_CHARS:]}"
+
 
 class ApiError(Exception):
     """A request that cannot be served as sent; ``status`` is the HTTP status to answer with."""
@@ -13,6 +27,7 @@ class ApiError(Exception):
     status = 400
 
     def __init__(self, message: str) -> None:
+        message = bounded(message)
         super().__init__(message)
         self.message = message
 

@@ -60,29 +60,68 @@ class StagedHttpApi(HTTPGateway):
         return scope
 
 
+# Lambda refuses a synchronous response over 6 MB (6,291,456 bytes of the JSON the runtime writes), and API
+# Gateway or the load balancer then answers 5xx; an answer that would be larger gets a 413 saying so instead.
+LAMBDA_RESPONSE_BYTES = 6_291_456
+# A body shorter than this cannot reach the limit whatever JSON escaping does to it (at most 6 bytes a character).
+_SURELY_UNDER_CHARS = (LAMBDA_RESPONSE_BYTES - 65_536) // 6
+
+
+def lambda_payload_bytes(answer: dict[str, Any]) -> int:
+    """The answer's size as Lambda's Python runtime sends it: JSON with ensure_ascii=False, in UTF-8."""
+    return len(json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+def oversized(answer: dict[str, Any]) -> int | None:
+    """The answer's size when it is over LAMBDA_RESPONSE_BYTES, else None (measured only for large bodies)."""
+    body = answer.get("body")
+    if not isinstance(body, str) or len(body) < _SURELY_UNDER_CHARS:
+        return None
+    size = lambda_payload_bytes(answer)
+    return size if size > LAMBDA_RESPONSE_BYTES else None
+
+
 class EventAdapter:
-    """Mangum, plus a JSON 400 for the two requests it cannot read and would fail the invocation on (API Gateway
-    or the load balancer would then answer 502, telling the client nothing): a body flagged isBase64Encoded that
-    is not base64, and a Host header that is not host[:port] (a load balancer passes the client's on)."""
+    """Mangum, plus JSON answers for what would otherwise fail the invocation (API Gateway or the load balancer
+    would then answer 5xx, telling the client nothing): a 400 for the two requests Mangum cannot read, a body
+    flagged isBase64Encoded that is not base64 and a Host header that is not host[:port] (a load balancer passes
+    the client's on); and a 413 for an answer larger than Lambda can return (LAMBDA_RESPONSE_BYTES)."""
 
     def __init__(self, mangum: Mangum) -> None:
         self.mangum = mangum
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        """Mangum's response; a 400 in the event's response format when Mangum cannot read the request."""
+        """Mangum's response; a 400 or 413 in the event's response format instead where it cannot be served."""
         try:
-            return self.mangum(event, context)
+            answer: dict[str, Any] = self.mangum(event, context)
         except ValueError:  # the app answers its own errors (handler.api.errors.ErrorGuard): this is the event
             message = unreadable_event(event)
             if message is None:
                 raise
-        # Formatted by Mangum's handler for the event's kind, given a copy without the parts it could not read.
+            return self._refusal(event, context, 400, {"error": message})
+        size = oversized(answer)
+        if size is None:
+            return answer
+        refusal = {
+            "error": (
+                f"the answer would be {size} bytes as Lambda returns it, over its limit of {LAMBDA_RESPONSE_BYTES} "
+                "bytes for a synchronous response: send fewer instances per request, ask for fewer outputs "
+                "or shorter ids, or score them on the batch path"
+            ),
+            "limit_bytes": LAMBDA_RESPONSE_BYTES,
+            "answer_bytes": size,
+        }
+        return self._refusal(event, context, 413, refusal)
+
+    def _refusal(self, event: dict[str, Any], context: Any, status: int, error: dict[str, Any]) -> dict[str, Any]:
+        """``error`` as JSON, formatted by Mangum's handler for the event's kind, given a copy without the parts
+        it could not read."""
         readable: dict[str, Any] = {**event, "body": "", "isBase64Encoded": False}
         for key in ("headers", "multiValueHeaders"):
             if isinstance(event.get(key), dict):
                 readable[key] = {name: value for name, value in event[key].items() if name.lower() != "host"}
-        body = json.dumps({"error": message}).encode()
-        refusal: Response = {"status": 400, "headers": [[b"content-type", b"application/json"]], "body": body}
+        body = json.dumps(error).encode()
+        refusal: Response = {"status": status, "headers": [[b"content-type", b"application/json"]], "body": body}
         answer: dict[str, Any] = self.mangum.infer(readable, context)(refusal)
         return answer
 

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import base64
 import json
+import sys
 import time
 import traceback
 import uuid
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from handler.http_events import http_api_event
+from handler.http_events import LAMBDA_RESPONSE_BYTES, http_api_event, oversized
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # HTTP API refuses larger payloads before Lambda sees them
 JSON = {"content-type": "application/json"}
@@ -109,6 +110,10 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             response = self.server.instance.invoke(event)
         except Exception:  # an invocation error: API Gateway answers this, telling the client nothing more
             traceback.print_exc()  # the function's log, as Lambda's runtime writes it, not the client's answer
+            self._reply(500, JSON, b'{"message": "Internal Server Error"}', False)
+            return
+        if oversized(response) is not None:  # Lambda refuses to return it, and API Gateway answers so
+            print(f"Response payload size exceeded: over {LAMBDA_RESPONSE_BYTES} bytes", file=sys.stderr)
             self._reply(500, JSON, b'{"message": "Internal Server Error"}', False)
             return
         payload = response.get("body", "") or ""

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from handler.errors import ModelLoadError
+
 # onnxruntime's type strings -> Open Inference Protocol datatypes.
 ONNX_TO_DATATYPE: dict[str, str] = {
     "tensor(bool)": "BOOL",
@@ -99,21 +101,32 @@ def spec_from_node(node: Any, descriptions: Mapping[str, str]) -> TensorSpec:
     )
 
 
-def json_mapping(metadata: Mapping[str, str], key: str) -> dict[str, str]:
-    """A JSON object stored in one metadata_prop; anything unreadable is treated as absent."""
+def _metadata_json(metadata: Mapping[str, str], key: str) -> Any:
+    """One metadata_prop's JSON, or None when absent or not JSON (treated as absent, as before); raises
+    ModelLoadError for JSON no parser should be made to read: nested past the recursion limit, or an integer
+    past Python's digit limit (a hostile or corrupted model must fail INIT with one line, not a traceback)."""
+    if key not in metadata:
+        return None
     try:
-        value = json.loads(metadata.get(key, "{}"))
+        value = json.loads(metadata[key])
+        repr(value)  # what str() of its items does below, within the same recursion limit
     except json.JSONDecodeError:
-        return {}
+        return None
+    except (RecursionError, ValueError) as exc:
+        why = "is nested too deeply" if isinstance(exc, RecursionError) else "holds an integer too long to read"
+        raise ModelLoadError(f"the model's metadata_props[{key[:100]!r}] {why}: expected plain JSON") from None
+    return value
+
+
+def json_mapping(metadata: Mapping[str, str], key: str) -> dict[str, str]:
+    """A JSON object stored in one metadata_prop; anything that is not one is treated as absent."""
+    value = _metadata_json(metadata, key)
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def json_list(metadata: Mapping[str, str], key: str) -> list[str] | None:
     """A JSON list of strings stored in one metadata_prop, or None."""
-    try:
-        value = json.loads(metadata[key])
-    except (KeyError, json.JSONDecodeError):
-        return None
+    value = _metadata_json(metadata, key)
     return [str(item) for item in value] if isinstance(value, list) else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
@@ -48,6 +49,20 @@ def install_docs(app: FastAPI, assets_url: str) -> None:
     app.add_route("/docs", swagger_ui, include_in_schema=False)
 
 
+class TrailingSlash:
+    """Serve ``/predict/`` as ``/predict`` instead of redirecting to it: Starlette's redirect builds Location
+    from the Host header, which a client behind a load balancer sets to anything it likes (an open redirect)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        if scope["type"] == "http" and len(path) > len(root) + 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+        await self.app(scope, receive, send)
+
+
 def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DEFAULT_DOCS_ASSETS_URL) -> ErrorGuard:
     """Build the ASGI app serving ``state``'s models; the result is what Mangum and tests call."""
     # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
@@ -59,6 +74,7 @@ def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DE
         strict_content_type=False,
         docs_url=None,  # install_docs serves /docs, from DOCS_ASSETS_URL
         redoc_url=None,  # one documentation page to keep working offline, not two
+        redirect_slashes=False,  # TrailingSlash serves the route itself: no Location built from Host
     )
     app.state.model_state = state
     install_docs(app, docs_assets_url)
@@ -70,4 +86,4 @@ def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DE
     app.include_router(routes_predict.router)
     app.include_router(routes_health.router)
     app.include_router(routes_v2.router)
-    return ErrorGuard(BodyLimit(app, max_body_bytes))
+    return ErrorGuard(TrailingSlash(BodyLimit(app, max_body_bytes)))

@@ -18,13 +18,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.binary_tensors import HEADER_NAME
-from handler.errors import ApiError
+from handler.errors import ApiError, bounded
 from handler.observability import logger
 
 
 def error_response(status: int, message: str) -> JSONResponse:
-    """The body every error gets: {"error": "..."}."""
-    return JSONResponse({"error": message}, status_code=status)
+    """The body every error gets: {"error": "..."}, its message bounded (handler.errors.bounded)."""
+    return JSONResponse({"error": bounded(message)}, status_code=status)
 
 
 def _location(loc: Sequence[Any]) -> str:

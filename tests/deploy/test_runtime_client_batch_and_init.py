@@ -253,6 +253,17 @@ INIT_FAILURES: dict[str, tuple[Callable[[Path], dict[str, str]], str, str]] = {
         "ModelLoadError",
         LOAD_FAILED + "Unsupported model IR version: 99",
     ),
+    # Hostile metadata: JSON a parser must not be made to read (nested 100k deep; an integer of 5,000 digits).
+    "metadata-nested-100k-deep": (
+        built(lambda path: onnx_models.scaler(path, metadata={"class_labels": "[" * 100_000 + "]" * 100_000})),
+        "ModelLoadError",
+        "the model's metadata_props['class_labels'] is nested too deeply: expected plain JSON",
+    ),
+    "metadata-integer-past-the-digit-limit": (
+        built(lambda path: onnx_models.scaler(path, metadata={"inputs": '{"x": ' + "9" * 5000 + "}"})),
+        "ModelLoadError",
+        "the model's metadata_props['inputs'] holds an integer too long to read: expected plain JSON",
+    ),
     "class-labels-mismatch": (
         built(lambda path: onnx_models.classifier(path, 3, ["cat", "dog"])),
         "ModelLoadError",
