@@ -13,7 +13,7 @@ import platform
 import time
 from pathlib import Path
 
-from bench import batch_path, cold_start, export_figures, footprint, warm_latency
+from bench import batch_path, cold_start, export_figures, footprint, hostile_files, warm_latency
 from bench.peer_weights import peer_weights
 from bench.report import Results, write_report
 
@@ -23,6 +23,7 @@ WIRE_SIZES = (1, 256, 4096)
 
 def run(quick: bool) -> Results:
     rounds, budget, records = (2, 60, 4096) if quick else (15, 3000, 200_000)
+    hostile_mib = 8 if quick else 332
     wire_sizes = WIRE_SIZES[:2] if quick else WIRE_SIZES
     thread_scenarios = ("binary-256",) if quick else ("infer-1", "binary-256", "binary-4096")
     architectures = ("x86_64",) if quick else ("aarch64", "x86_64")
@@ -48,6 +49,8 @@ def run(quick: bool) -> Results:
             results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
     print("batch path ...", flush=True)
     results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
+    print("hostile batch files ...", flush=True)
+    results.hostile = hostile_files.measure_all(hostile_mib)
     print("footprint ...", flush=True)
     results.footprint = {arch: footprint.runtime_set_mb(arch) for arch in architectures}
     results.peer_footprint = footprint.peer_mb()

@@ -9,6 +9,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -59,17 +60,23 @@ def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:
     return records / (time.perf_counter() - started)
 
 
-def measure(records: int, file_format: str = "jsonl", chunk: int = 2048) -> BatchPath:
-    data = ENCODERS[file_format](records)
+def score_in_child(data: bytes, key: str, env: dict[str, str]) -> dict[str, Any]:
+    """Upload ``data`` under ``key`` to a fresh moto server and score it through the entry point in a fresh
+    process (events/s3.put.json naming the key); the child's records, seconds and peak RSS."""
     with aws_environment() as aws, tempfile.TemporaryDirectory() as tmp:
-        key = f"input/bench-{records}.{file_format}"
         aws.put(key, data)
         event = json.loads((REPO / "events" / "s3.put.json").read_text())
         event["Records"][0]["s3"]["object"]["key"] = key
         path = Path(tmp) / "event.json"
         path.write_text(json.dumps(event))
-        env = {"BATCH_CHUNK_RECORDS": str(chunk), "ORT_INTRA_OP_THREADS": "1", "AWS_ENDPOINT_URL": aws.url}
-        result = run_child("batch", "project", str(path), env=env)
+        result: dict[str, Any] = run_child("batch", "project", str(path), env=env | {"AWS_ENDPOINT_URL": aws.url})
+    return result
+
+
+def measure(records: int, file_format: str = "jsonl", chunk: int = 2048) -> BatchPath:
+    data = ENCODERS[file_format](records)
+    env = {"BATCH_CHUNK_RECORDS": str(chunk), "ORT_INTRA_OP_THREADS": "1"}
+    result = score_in_child(data, f"input/bench-{records}.{file_format}", env)
     assert result["records"] == {"in": records, "scored": records, "failed": 0}, result
     return BatchPath(
         file_format,

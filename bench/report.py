@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 from bench.batch_path import BatchPath
 from bench.cold_start import ColdStart
 from bench.export_figures import section as export_section
+from bench.hostile_files import HostileFile, section
 from bench.warm_latency import Warm
 
 
@@ -26,6 +27,7 @@ class Results:
     wire: list[Warm] = field(default_factory=list)
     threads: list[Warm] = field(default_factory=list)
     batch: list[BatchPath] = field(default_factory=list)
+    hostile: list[HostileFile] = field(default_factory=list)
     footprint: dict[str, float] = field(default_factory=dict)
     peer_footprint: tuple[float, int] = (0.0, 0)
     quantization: dict[str, Any] = field(default_factory=dict)
@@ -150,6 +152,7 @@ def other_sections(r: Results) -> list[str]:
     for b in r.batch:
         rates = f"{b.handler_records_s:,.0f} | {b.raw_records_s:,.0f} | {b.ratio:.2f}"
         lines += [f"| {b.file_format} | {b.records:,} | {b.file_mib:.1f} | {rates} | {b.peak_rss_mib:.0f} |"]
+    lines += ["", *section(r.hostile)]
     lines += ["", "## Footprint", "", "| set | MB |", "|---|---|"]
     lines += [f"| this project, what the image installs ({arch}) | {mb:.0f} |" for arch, mb in r.footprint.items()]
     lines += [f"| the peer: torch (CPU build) + fastapi + mangum + numpy, {peer_count} distributions | {peer_mb:.0f} |"]

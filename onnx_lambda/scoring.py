@@ -31,7 +31,7 @@ order; other file types are passed over. What was already scored with the same c
 version is not scored again (--force does). Progress goes to stderr, the summary to stdout.
 
 s3:// sources and outputs use boto3's usual configuration (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL,
-...). BATCH_CHUNK_RECORDS and MAX_RECORD_BYTES are honoured as by the function.
+...). BATCH_CHUNK_RECORDS, BATCH_CHUNK_BYTES and MAX_RECORD_BYTES are honoured as by the function.
 """
 EXAMPLES = """
   onnx-lambda score data/digits.jsonl                           # -> scored/digits.jsonl/predictions.jsonl
