@@ -168,6 +168,7 @@ class ObjectScorer:
             try:
                 summary = self._score_version(ref, fmt, head, outputs, skip_done=not published)
             except ObjectReplaced:
+                logger.info("object replaced while it was read; scoring the new version", extra={"object": ref.uri})
                 head = None
                 continue
             if summary["status"] == "already-scored":

@@ -128,3 +128,20 @@ def test_notifications_naming_another_bucket_than_input_bucket_are_skipped_unsco
     assert queued == {"batchItemFailures": []}  # refused for good, not retried into the dead-letter queue
     assert list(aws.objects(OUTPUT_BUCKET)) == ["input/digits.jsonl"]
     assert aws.objects(prefix="output/") == {}
+
+
+def test_an_object_replaced_between_a_schedules_listing_and_its_read_is_scored_as_it_now_is(
+    aws: Aws, entry: Entry, digits: tuple[np.ndarray, np.ndarray]
+) -> None:
+    # The listing gives b.jsonl's ETag; the context replaces b.jsonl as the run starts, so the GET pinned to
+    # the listed ETag gets S3's 412: the new version is scored, and the run goes on (it failed whole before).
+    aws.put("input/a.jsonl", b"\n".join(digit_lines(digits[0][:3])) + b"\n")
+    aws.put("input/b.jsonl", b"\n".join(digit_lines(digits[0][:20])) + b"\n")
+    context = ReplacingContext(aws, "input/b.jsonl", b"\n".join(digit_lines(digits[0][:5])) + b"\n")
+    answer = entry(load_event("schedule.scheduled-event"), context)
+    assert context.replaced
+    assert answer["scored"] == [f"s3://{INPUT_BUCKET}/input/a.jsonl", f"s3://{INPUT_BUCKET}/input/b.jsonl"]
+    assert answer["failed"] == []
+    summary = published(aws, "input/b.jsonl")[2]
+    assert summary["records"] == {"in": 5, "scored": 5, "failed": 0}
+    assert summary["input"]["etag"] == aws.objects(prefix="input/")["input/b.jsonl"]
