@@ -1,7 +1,9 @@
-"""Errors a client can cause, each carrying the HTTP status it is answered with.
+"""Errors a client can cause: what is wrong with a request or a record, in words, and nothing about HTTP.
 
-Everything under ``handler`` raises these for bad input, so the HTTP routes and the batch path give the
-same words for the same mistake: what is wrong, where, and what was expected.
+Everything under ``handler`` raises these for bad input, so the HTTP routes, the SQS jobs and the batch path
+give the same words for the same mistake: what is wrong, where, and what was expected. Which HTTP status each
+kind is answered with is the API layer's business (handler.api.errors.STATUS_OF); a batch file reports the
+same error as a failed record.
 """
 
 from __future__ import annotations
@@ -21,10 +23,8 @@ def bounded(message: str) -> str:
     return f"{message[:_HEAD_CHARS]} ... ({omitted} characters left out) ... {message[-_TAIL_CHARS:]}"
 
 
-class ApiError(Exception):
-    """A request that cannot be served as sent; ``status`` is the HTTP status to answer with."""
-
-    status = 400
+class RequestError(Exception):
+    """A request that cannot be served as sent."""
 
     def __init__(self, message: str) -> None:
         message = bounded(message)
@@ -32,34 +32,24 @@ class ApiError(Exception):
         self.message = message
 
 
-class BadRequest(ApiError):
+class BadRequest(RequestError):
     """Malformed or mismatched input: bad JSON, a wrong tensor name, shape or datatype."""
 
-    status = 400
 
-
-class NotFound(ApiError):
+class NotFound(RequestError):
     """An unknown model, version or route."""
 
-    status = 404
 
-
-class PayloadTooLarge(ApiError):
+class PayloadTooLarge(RequestError):
     """A body or batch over the configured limits."""
 
-    status = 413
 
-
-class Unprocessable(ApiError):
+class Unprocessable(RequestError):
     """Well-formed input the model can run but whose result the protocol cannot carry."""
 
-    status = 422
 
-
-class NotReady(ApiError):
+class NotReady(RequestError):
     """The model has not finished loading and warming up."""
-
-    status = 503
 
 
 class ModelLoadError(RuntimeError):

@@ -108,7 +108,7 @@ class OnnxModel:
         return list(dict.fromkeys(requested))
 
     def infer(self, feeds: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None) -> dict[str, np.ndarray]:
-        """Check the feeds, run the session, and return the named outputs; raises ApiError on bad input."""
+        """Check the feeds, run the session, and return the named outputs; raises RequestError on bad input."""
         self.check_inputs(feeds)
         names = self.output_names(outputs)
         try:

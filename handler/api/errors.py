@@ -18,8 +18,23 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.binary_tensors import HEADER_NAME
-from handler.errors import ApiError, bounded
+from handler.errors import BadRequest, NotFound, NotReady, PayloadTooLarge, RequestError, Unprocessable, bounded
 from handler.observability import logger
+
+# The HTTP status each kind of request error is answered with: the domain errors (handler.errors) know nothing
+# of HTTP, so the batch path and the jobs use the same errors without it.
+STATUS_OF: dict[type[RequestError], int] = {
+    BadRequest: 400,
+    NotFound: 404,
+    PayloadTooLarge: 413,
+    Unprocessable: 422,
+    NotReady: 503,
+}
+
+
+def status_of(error: RequestError) -> int:
+    """The status of the error's kind, or of the nearest kind it derives from (400 for any other)."""
+    return next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), 400)
 
 
 def error_response(status: int, message: str) -> JSONResponse:
@@ -69,8 +84,8 @@ def _binary_without_header(errors: Sequence[Any]) -> str | None:
 
 
 async def _api_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.message)
+    assert isinstance(exc, RequestError)
+    return error_response(status_of(exc), exc.message)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -111,7 +126,7 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error shape for our errors, validation, HTTP errors and crashes."""
-    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)

@@ -25,7 +25,7 @@ import numpy as np
 import pydantic_core
 
 from handler.codec import json_to_array
-from handler.errors import ApiError
+from handler.errors import RequestError
 from handler.signature import TensorSpec
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".npy": "npy"}
@@ -96,7 +96,7 @@ def to_instance(values: Any, spec: TensorSpec, where: str) -> np.ndarray:
     """One instance, nested or flat, as the model's per-instance shape; raises RecordRejected."""
     try:
         array = json_to_array(values, spec.datatype, where)
-    except ApiError as exc:
+    except RequestError as exc:
         raise RecordRejected(exc.message) from None
     shape = tuple(spec.shape[1:])
     if -1 in shape:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from unit.test_codec import SAMPLES
 
+from handler.api.errors import status_of
 from handler.api.schemas import BinaryInferenceRequest
 from handler.binary_tensors import decode_inputs, parse_header, split_body
 from handler.errors import BadRequest
@@ -40,4 +41,4 @@ def decode(body: bytes, length: int | str, specs: dict[str, TensorSpec] | None =
 def refused(body: bytes, length: int | str, specs: dict[str, TensorSpec] | None = None) -> tuple[int, str]:
     with pytest.raises(BadRequest) as info:
         decode(body, length, specs)
-    return info.value.status, info.value.message
+    return status_of(info.value), info.value.message

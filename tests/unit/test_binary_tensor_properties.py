@@ -34,7 +34,7 @@ import testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
 from handler.api.schemas import BinaryInferenceRequest, RequestOutput
 from handler.binary_tensors import binary_outputs, decode_inputs, encode_response, parse_header, split_body
 from handler.codec import decode_tensor
-from handler.errors import ApiError, BadRequest, Unprocessable
+from handler.errors import BadRequest, RequestError, Unprocessable
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 from testkit.binary import binary_request, client_bytes, from_bytes
 
@@ -146,7 +146,7 @@ HEADER_VALUES = (
 @example(body=b"{}", declared="\u0662")  # a digit, but not an ASCII one
 def test_any_header_length_cuts_the_body_where_it_says_or_is_a_400(body: bytes, declared: str) -> None:
     cut = outcome(lambda: split_body(body, declared))
-    if isinstance(cut, ApiError):
+    if isinstance(cut, RequestError):
         assert isinstance(cut, BadRequest)
         assert cut.message.startswith("the Inference-Header-Content-Length header ")
         return
@@ -217,7 +217,7 @@ def test_any_binary_body_becomes_feeds_of_the_declared_shapes_or_a_typed_4xx(
         feeds = outcome(lambda: server_decodes(*body, specs))
     except ValidationError:
         return  # the JSON header's structure: the route answers pydantic's errors as a 400 or 422
-    if isinstance(feeds, ApiError):
+    if isinstance(feeds, RequestError):
         return
     request = BinaryInferenceRequest.model_validate(parse_header(split_body(*body)[0]))
     for tensor in request.inputs:
@@ -244,7 +244,7 @@ def test_any_binary_data_flags_choose_outputs_or_are_a_400(
     parameters: dict[str, Any] | None, outputs: list[RequestOutput] | None, names: list[str]
 ) -> None:
     chosen = outcome(lambda: binary_outputs(parameters, outputs, names))
-    if isinstance(chosen, ApiError):
+    if isinstance(chosen, RequestError):
         assert isinstance(chosen, BadRequest)
         assert "must be true or false" in chosen.message
         return
@@ -272,7 +272,7 @@ OUTPUT_DTYPES = [
 )
 def test_any_output_array_is_encoded_or_is_a_422(array: np.ndarray, as_bytes: bool) -> None:
     encoded = outcome(lambda: encode_response({"model_name": "m"}, {"y": array}, {"y"} if as_bytes else set()))
-    if isinstance(encoded, ApiError):
+    if isinstance(encoded, RequestError):
         assert isinstance(encoded, Unprocessable)
         assert encoded.message.startswith("output 'y' ")
         return

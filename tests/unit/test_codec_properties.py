@@ -21,10 +21,11 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 
 import testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
+from handler.api.errors import status_of
 from handler.api.schemas import InferenceRequest
 from handler.binary_tensors import tensor_bytes
 from handler.codec import decode_tensor, encode_tensor, instances_to_feeds, json_to_array
-from handler.errors import ApiError, BadRequest, Unprocessable
+from handler.errors import BadRequest, RequestError, Unprocessable
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 
 DATATYPES = list(DATATYPE_TO_NUMPY)  # every datatype the codecs carry, BYTES included
@@ -37,13 +38,13 @@ NON_FINITE = [math.nan, math.inf, -math.inf]
 T = TypeVar("T")
 
 
-def outcome(call: Callable[[], T]) -> T | ApiError:
+def outcome(call: Callable[[], T]) -> T | RequestError:
     """The result or our typed error; any other exception propagates and fails the test (the API's 500)."""
     try:
         return call()
-    except ApiError as exc:
+    except RequestError as exc:
         error = exc
-    assert 400 <= error.status < 500, error.status
+    assert 400 <= status_of(error) < 500, status_of(error)
     assert error.message, "an error must say what is wrong"
     return error
 
@@ -211,7 +212,7 @@ def test_any_json_data_decodes_to_its_declared_tensor_or_is_a_typed_4xx(
     shape: list[int], datatype: str, data: Any, spec: TensorSpec | None
 ) -> None:
     array = outcome(lambda: decode_tensor("x", shape, datatype, data, spec))
-    if isinstance(array, ApiError):
+    if isinstance(array, RequestError):
         return
     assert (array.dtype, array.shape) == (DATATYPE_TO_NUMPY[datatype], tuple(shape))
     assert spec is None or spec.datatype == datatype
@@ -239,7 +240,7 @@ def test_any_predict_instances_become_feeds_of_the_models_inputs_or_a_typed_4xx(
     keyed = st.fixed_dictionaries({spec.name: DATA for spec in specs}, optional={"z": DATA})
     instances = data.draw(st.lists(DATA | keyed, min_size=1, max_size=4), label="instances")
     feeds = outcome(lambda: instances_to_feeds(instances, specs))
-    if isinstance(feeds, ApiError):
+    if isinstance(feeds, RequestError):
         return
     assert list(feeds) == [spec.name for spec in specs]
     for spec in specs:
