@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handler.batch.store import ObjectRef, S3Store, parse_s3_uri
+from handler.batch.store import S3_KEY_BYTES, ObjectRef, S3Store, parse_s3_uri
 from handler.http_events import http_api_event
 from handler.observability import logger
-from handler.settings import BUCKET_PATTERN
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -71,29 +69,31 @@ class ResultScope:
             raise JobFailed("'result_uri' must be a string s3://bucket/key")
         if self.bucket is None:
             raise JobFailed("'result_uri' cannot be used: the function has no JOBS_RESULT_BUCKET or OUTPUT_BUCKET")
-        refused = JobFailed(
-            f"'result_uri' {result_uri[:200]!r} is outside the jobs' results; expected {self.uri}<name>",
-            f"'result_uri' is outside the jobs' results; expected {self.uri}<name>",
-        )
         try:
-            ref = parse_s3_uri(result_uri)
+            ref: ObjectRef | None = parse_s3_uri(result_uri)
         except ValueError:
-            raise refused from None
-        inside = ref.bucket == self.bucket and ref.key.startswith(self.prefix) and len(ref.key) > len(self.prefix)
-        if not inside or not re.fullmatch(BUCKET_PATTERN, ref.bucket) or _unsafe_key(ref.key):
-            raise refused
+            ref = None
+        # The bucket must be the scope's, whose name the settings validated: nothing boto3 would refuse.
+        if ref is None or ref.bucket != self.bucket or not ref.key.startswith(self.prefix) or _unsafe_key(ref.key):
+            raise JobFailed(
+                f"'result_uri' {result_uri[:200]!r} is outside the jobs' results; expected {self.uri}<name>",
+                f"'result_uri' is outside the jobs' results; expected {self.uri}<name>",
+            )
         return ref
 
 
 def _unsafe_key(key: str) -> bool:
-    """Keys S3 would refuse or that read as another place: dot segments, empty segments, control characters,
-    lone surrogates, over 1,024 bytes."""
+    """Keys S3 would refuse or that read as another place: dot segments, empty segments (the prefix alone ends
+    in one), control characters, lone surrogates, over S3's 1,024 bytes."""
     try:
         size = len(key.encode("utf-8"))
     except UnicodeEncodeError:
         return True
     segments = key.split("/")
-    return size > 1024 or any(part in {"", ".", ".."} for part in segments) or any(ord(c) < 32 for c in key)
+    return size > S3_KEY_BYTES or any(part in {"", ".", ".."} for part in segments) or any(ord(c) < 32 for c in key)
+
+
+BINARY_FLAGS = {"binary_data_output", "binary_data"}
 
 
 def _json_only(body: dict[str, Any]) -> None:
@@ -102,9 +102,6 @@ def _json_only(body: dict[str, Any]) -> None:
         parameters = holder.get("parameters")
         if isinstance(parameters, dict):
             holder["parameters"] = {k: v for k, v in parameters.items() if k not in BINARY_FLAGS}
-
-
-BINARY_FLAGS = {"binary_data_output", "binary_data"}
 
 
 def run_job(

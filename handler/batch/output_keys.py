@@ -13,10 +13,9 @@ import hashlib
 from dataclasses import dataclass
 
 from handler.batch.outputs import WRITERS
-from handler.batch.store import ObjectRef
+from handler.batch.store import S3_KEY_BYTES, ObjectRef
 from handler.settings import Settings
 
-S3_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of its UTF-8 encoding
 TOO_LONG_FOLDER = "_key-too-long/"
 
 

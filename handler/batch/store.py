@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # Powertools' streaming imports boto3: only S3Store.open need
     from aws_lambda_powertools.utilities.streaming import S3Object
 
 READ_BUFFER_BYTES = 1024 * 1024
+S3_KEY_BYTES = 1024  # S3's limit on an object key, in bytes of its UTF-8 encoding
 MULTIPART_BYTES = 8 * 1024 * 1024  # parts this size: S3's 10,000-part limit allows outputs up to 80 GB
 # botocore's "standard" retry mode (the one every AWS SDK shares): 500/502/503/504, throttling codes
 # (S3's 503 SlowDown) and connection errors are retried with truncated exponential backoff and full
