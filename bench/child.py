@@ -49,7 +49,7 @@ def project() -> tuple[Handler, Callable[[Any], Raw]]:
     """The real entry point with the real settings, Powertools included."""
     from handler.entrypoint import RUNTIME, lambda_handler  # noqa: PLC0415
 
-    session = RUNTIME.state.model.session  # the very session the handler runs
+    session = RUNTIME.plane.model.session  # the very session the handler runs
 
     def raw(x: Any) -> Raw:
         return lambda: session.run(None, {"input": x})

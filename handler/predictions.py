@@ -31,16 +31,30 @@ def finite_rows(results: dict[str, np.ndarray]) -> np.ndarray:
     return keep
 
 
-def prediction_dicts(info: ModelInfo, results: dict[str, np.ndarray]) -> list[dict[str, Any]]:
-    """One JSON-ready prediction per instance: label, score, probabilities; or raw outputs."""
+def prediction_dicts(info: ModelInfo, results: dict[str, np.ndarray], top_k: int | None = None) -> list[dict[str, Any]]:
+    """One JSON-ready prediction per instance: label, score, probabilities (the ``top_k`` most probable only, best
+    first, when asked); or raw outputs."""
     if not info.probabilities_output:
         columns = {name: to_json_list(array) for name, array in results.items()}
         count = len(next(iter(columns.values())))
         return [{"outputs": {name: values[index] for name, values in columns.items()}} for index in range(count)]
     probabilities = results[info.probabilities_output]
     names = class_names(info, probabilities.shape[1])
+    if top_k is not None:
+        return _top_k(names, probabilities, top_k)
     winners = probabilities.argmax(axis=1).tolist()
     return [
         {"label": names[winner], "score": row[winner], "probabilities": dict(zip(names, row, strict=True))}
         for winner, row in zip(winners, probabilities.tolist(), strict=True)
     ]
+
+
+def _top_k(names: list[str], probabilities: np.ndarray, k: int) -> list[dict[str, Any]]:
+    """Each instance's ``k`` most probable classes, best first (ties in column order, as argmax breaks them)."""
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :k].tolist()
+    rows = probabilities.tolist()
+    predictions = []
+    for best, row in zip(order, rows, strict=True):
+        top = {names[column]: row[column] for column in best}
+        predictions.append({"label": names[best[0]], "score": row[best[0]], "probabilities": top})
+    return predictions

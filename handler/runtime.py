@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from mangum import Mangum
 
 from handler.api.app import create_app
-from handler.api.deps import ModelState
+from handler.dataplane import DataPlane
 from handler.errors import ModelLoadError
 from handler.http_events import EventAdapter, StagedHttpApi, StagedRestApi
 from handler.observability import logger
@@ -32,7 +32,7 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 class Runtime:
     """The loaded model, the Mangum adapter in front of the FastAPI app, and (on demand) the batch triggers."""
 
-    state: ModelState
+    plane: DataPlane
     http: LambdaHandler
     settings: Settings
 
@@ -43,7 +43,7 @@ class Runtime:
         set, builds it at INIT instead (see build_runtime)."""
         from handler.batch.triggers import BatchTriggers  # noqa: PLC0415
 
-        return BatchTriggers(self.state, self.settings, self.http)
+        return BatchTriggers(self.plane, self.settings)
 
 
 def initialization_type() -> str:
@@ -53,10 +53,10 @@ def initialization_type() -> str:
     )
 
 
-def http_adapter(state: ModelState, settings: Settings) -> LambdaHandler:
+def http_adapter(plane: DataPlane, settings: Settings) -> LambdaHandler:
     """Mangum around the app, lifespan off (it would run on every invocation), stage-aware, refusing unreadable
     requests with a JSON 400 (handler.http_events.EventAdapter)."""
-    app = create_app(state, settings.max_body_bytes, settings.docs_assets_url)
+    app = create_app(plane, settings.max_body_bytes, settings.docs_assets_url)
     return EventAdapter(Mangum(app, lifespan="off", custom_handlers=[StagedRestApi, StagedHttpApi]))
 
 
@@ -80,8 +80,8 @@ def build_runtime(settings: Settings) -> Runtime:
                 "initialization_type": entry.report.initialization_type,
             },
         )
-    state = ModelState(repository)
-    runtime = Runtime(state=state, http=http_adapter(state, settings), settings=settings)
+    plane = DataPlane(repository)
+    runtime = Runtime(plane=plane, http=http_adapter(plane, settings), settings=settings)
     if settings.input_bucket:  # the batch function: pay the batch imports at INIT, not on the first event
         from handler.batch.store import import_sdk  # noqa: PLC0415
 

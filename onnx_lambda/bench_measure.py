@@ -77,7 +77,7 @@ def measure_warm(handler: LambdaHandler, batch: int, repeats: int) -> dict[str, 
     """p50/p95 of the entry point and p50 of raw session.run for one batch size, or the function's refusal."""
     from handler.entrypoint import RUNTIME  # noqa: PLC0415 - already imported by the caller: INIT is done
 
-    model = RUNTIME.state.model
+    model = RUNTIME.plane.model
     assert model is not None  # INIT succeeded, or the entry point's import raised
     feeds = feeds_for(model, batch)
     event, context = infer_event(model, feeds), LocalContext()

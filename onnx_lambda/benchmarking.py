@@ -79,7 +79,7 @@ def describe(path: Path) -> dict[str, Any]:
     of a folder's models, the warm rows measure the default one."""
     from handler.entrypoint import RUNTIME  # noqa: PLC0415 - loaded by now
 
-    info = RUNTIME.state.model.info if RUNTIME.state.model else None
+    info = RUNTIME.plane.model.info if RUNTIME.plane.model else None
     return {
         "name": info.name if info else path.stem,
         "version": info.version if info else "?",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from handler.batch.scoring import Deadline
-from handler.model import OnnxModel
+from handler.dataplane import DataPlane
 from handler.settings import Settings
 from onnx_lambda.progress import Progress
 from onnx_lambda.score_plan import PlacedScorer, check_apart, out_location, plan, source_location
@@ -24,7 +24,7 @@ class ScoreRun:
     passed_over: int
 
 
-def score_all(model: OnnxModel, settings: Settings, source: str, out: str, *, force: bool, stream: TextIO) -> ScoreRun:
+def score_all(plane: DataPlane, settings: Settings, source: str, out: str, *, force: bool, stream: TextIO) -> ScoreRun:
     """Score every input SOURCE names into OUT; raises InputError (and whatever S3 raises)."""
     store = WatchedStore(seen=lambda _: None, force=force)
     root, objects, passed_over = plan(store, source_location(source))
@@ -33,7 +33,7 @@ def score_all(model: OnnxModel, settings: Settings, source: str, out: str, *, fo
     progress = Progress(stream, sum(head.size for _, head in objects), len(objects))
     store.seen = progress.advance
     deadline = Deadline(lambda: NO_TIME_LIMIT_MS, 0.0)
-    scorer = PlacedScorer(model, settings, store, deadline, source=root, out=target)
+    scorer = PlacedScorer(plane, settings, store, deadline, source=root, out=target)
     names = [ref.key[len(root.prefix) :] for ref, _ in objects]
     summaries = []
     try:

@@ -72,16 +72,17 @@ def run(args: argparse.Namespace) -> int:
     """Score SOURCE into --out; raises InputError, RemoteError, or RecordsFailed after the summary."""
     configure(resolve_model(args.model))
     with init_errors(), function_output(args.logs):
-        from handler.model import load_model  # noqa: PLC0415 - the handler only for the commands that run it
+        from handler.dataplane import DataPlane  # noqa: PLC0415 - the handler only for the commands that run it
+        from handler.repository import load_repository  # noqa: PLC0415
         from handler.settings import settings_from_env  # noqa: PLC0415
 
         settings = settings_from_env(os.environ)
-        model, _ = load_model(settings, "local")
+        plane = DataPlane(load_repository(settings, "local"))
     with aws_errors(), function_output(args.logs):
         from onnx_lambda.score_run import score_all  # noqa: PLC0415 - imports the batch code
 
         started = time.perf_counter()
-        outcome = score_all(model, settings, args.source, args.out, force=args.force, stream=sys.stderr)
+        outcome = score_all(plane, settings, args.source, args.out, force=args.force, stream=sys.stderr)
     report(outcome.summaries, outcome.names, outcome.passed_over, time.perf_counter() - started, args.json)
     return check(outcome.summaries)
 

@@ -9,9 +9,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
-from handler.api.deps import ModelState
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
 from handler.api.openapi_doc import install_served_openapi
+from handler.dataplane import DataPlane
 from handler.settings import DEFAULT_DOCS_ASSETS_URL
 
 DESCRIPTION = """Serverless inference for an ONNX model on AWS Lambda.
@@ -63,8 +63,8 @@ class TrailingSlash:
         await self.app(scope, receive, send)
 
 
-def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DEFAULT_DOCS_ASSETS_URL) -> ErrorGuard:
-    """Build the ASGI app serving ``state``'s models; the result is what Mangum and tests call."""
+def create_app(plane: DataPlane, max_body_bytes: int, docs_assets_url: str = DEFAULT_DOCS_ASSETS_URL) -> ErrorGuard:
+    """Build the ASGI app serving ``plane``'s models; the result is what Mangum and tests call."""
     # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
     app = FastAPI(
         title="onnx-lambda",
@@ -76,10 +76,10 @@ def create_app(state: ModelState, max_body_bytes: int, docs_assets_url: str = DE
         redoc_url=None,  # one documentation page to keep working offline, not two
         redirect_slashes=False,  # TrailingSlash serves the route itself: no Location built from Host
     )
-    app.state.model_state = state
+    app.state.dataplane = plane
     install_docs(app, docs_assets_url)
     install_error_handlers(app)
-    install_served_openapi(app, state)
+    install_served_openapi(app, plane)
     # Inference routes first: Starlette tries routes in order and each miss costs a request ~10 µs; no
     # path of the others can match theirs (a path parameter never spans a "/").
     app.include_router(routes_v2.infer_router)

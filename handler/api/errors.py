@@ -7,7 +7,6 @@ without one.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from handler.binary_tensors import HEADER_NAME
 from handler.errors import BadRequest, NotFound, NotReady, PayloadTooLarge, RequestError, Unprocessable, bounded
 from handler.observability import logger
+from handler.request_bodies import invalid_fields
 
 # The HTTP status each kind of request error is answered with: the domain errors (handler.errors) know nothing
 # of HTTP, so the batch path and the jobs use the same errors without it.
@@ -42,13 +42,6 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": bounded(message)}, status_code=status)
 
 
-def _location(loc: Sequence[Any]) -> str:
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path
-
-
 def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
     """Status and message for pydantic's errors: malformed JSON is 400, a wrong structure 422."""
     for error in errors:
@@ -59,13 +52,7 @@ def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
             loc = tuple(error.get("loc", ()))
             where = f" at character {loc[1]}" if len(loc) > 1 and isinstance(loc[1], int) else ""
             return 400, f"malformed JSON in the request body{where}: {ctx.get('error', 'cannot be parsed')}"
-    parts = []
-    for error in errors[:5]:
-        got = error.get("input")
-        shown = json.dumps(got)[:80] if isinstance(got, str | int | float | bool) else type(got).__name__
-        parts.append(f"{_location(error.get('loc', ()))}: {error.get('msg')} (got {shown})")
-    more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-    return 422, "invalid request body: " + "; ".join(parts) + more
+    return 422, "invalid request body: " + invalid_fields(errors)
 
 
 def _binary_without_header(errors: Sequence[Any]) -> str | None:

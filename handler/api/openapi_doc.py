@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from handler.api.deps import ModelState
 from handler.codec import to_json_list
+from handler.dataplane import DataPlane
 from handler.model import ModelInfo, warmup_feeds
 from handler.repository import ModelRepository, version_order
 
@@ -62,7 +62,7 @@ def _set_examples(document: dict[str, Any], info: ModelInfo) -> None:
             body["example"] = examples[kind]
 
 
-def install_served_openapi(app: FastAPI, state: ModelState) -> None:
+def install_served_openapi(app: FastAPI, plane: DataPlane) -> None:
     """Replace ``app.openapi`` so the document names the served models once they have loaded (built once then);
     the request examples are the default model's."""
     build: Callable[[], dict[str, Any]] = app.openapi
@@ -71,9 +71,9 @@ def install_served_openapi(app: FastAPI, state: ModelState) -> None:
     def openapi() -> dict[str, Any]:
         nonlocal pinned
         document = build()  # FastAPI's, cached in app.openapi_schema after the first call
-        if not pinned and state.repository is not None:
-            _pin_models(document, state.repository)
-            _set_examples(document, state.repository.default.model.info)
+        if not pinned and plane.repository is not None:
+            _pin_models(document, plane.repository)
+            _set_examples(document, plane.repository.default.model.info)
             pinned = True
         return document
 

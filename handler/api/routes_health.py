@@ -7,18 +7,18 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from handler.api.deps import State
+from handler.api.deps import Plane
 from handler.api.schemas import ErrorResponse, Health, InitSummary, ModelSummary
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
-async def health(state: State) -> JSONResponse:
+async def health(plane: Plane) -> JSONResponse:
     """Liveness and readiness: 200 once the model has loaded and answered its warm-up inference, else 503."""
     body = Health(status="loading", live=True, ready=False)
-    if state.model is not None and state.report is not None:
-        info, report = state.model.info, state.report
+    if plane.model is not None and plane.report is not None:
+        info, report = plane.model.info, plane.report
         body = Health(
             status="ok",
             live=True,

@@ -1,23 +1,14 @@
-"""Request and response bodies, one model per purpose; they are also what /openapi.json documents."""
+"""Response bodies, one model per purpose; they are also what /openapi.json documents (the request bodies are
+handler.request_bodies, shared with the SQS jobs)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
-from pydantic.config import JsonDict
+from pydantic import BaseModel, Field
 
 from handler.binary_tensors import HEADER_NAME, OCTET_STREAM
-from handler.signature import DATATYPE_TO_NUMPY
-
-Parameters = dict[str, Any]
-
-# What the codecs accept, stated in the document only: the codecs check these themselves with messages that
-# name the input and the model's expectation, which pydantic's generic ones would not.
-_TENSOR_NAME: JsonDict = {"minLength": 1}
-_REQUEST_SHAPE: JsonDict = {"items": {"type": "integer", "minimum": 0}}
-_DATATYPE: JsonDict = {"enum": list(DATATYPE_TO_NUMPY)}
+from handler.request_bodies import Parameters
 
 
 class ErrorResponse(BaseModel):
@@ -82,61 +73,6 @@ class ModelMetadata(BaseModel):
     parameters: Parameters = Field(default_factory=dict, description="The model's metadata_props, JSON decoded")
 
 
-class BinaryRequestInput(BaseModel):
-    """One input in the JSON part of a binary-extension request: no ``data`` when its bytes follow the JSON."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(json_schema_extra=_TENSOR_NAME)
-    shape: list[StrictInt] = Field(json_schema_extra=_REQUEST_SHAPE)
-    datatype: str = Field(examples=["FP32"], json_schema_extra=_DATATYPE)
-    parameters: Parameters | None = None
-    data: list[Any] | None = None
-
-
-class RequestInput(BinaryRequestInput):
-    """One input tensor; ``data`` is flat (row-major) or nested to match ``shape``."""
-
-    data: list[Any]
-
-
-class RequestOutput(BaseModel):
-    """An output the client wants back; outputs not named are not computed."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(json_schema_extra=_TENSOR_NAME)
-    parameters: Parameters | None = None
-
-
-class BinaryInferenceRequest(BaseModel):
-    """The JSON part of a binary-extension request (the first Inference-Header-Content-Length bytes)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = None
-    parameters: Parameters | None = None
-    inputs: Sequence[BinaryRequestInput] = Field(min_length=1)
-    outputs: list[RequestOutput] | None = None
-
-    @field_validator("id")
-    @classmethod
-    def _id_is_text(cls, value: str | None) -> str | None:
-        """The answer echoes the id, and JSON cannot carry the lone surrogate (an unpaired \\ud800-\\udfff escape)
-        that json.loads lets through: refused here as a 422, not a crash rendering the answer."""
-        try:
-            (value or "").encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("holds a lone surrogate (an unpaired \\ud800-\\udfff escape); expected text") from None
-        return value
-
-
-class InferenceRequest(BinaryInferenceRequest):
-    """POST /v2/models/{name}/infer."""
-
-    inputs: list[RequestInput] = Field(min_length=1)
-
-
 class ResponseOutput(BaseModel):
     """One output tensor, data flat in row-major order."""
 
@@ -155,16 +91,6 @@ class InferenceResponse(BaseModel):
     id: str | None = None
     parameters: Parameters | None = None
     outputs: list[ResponseOutput]
-
-
-class PredictRequest(BaseModel):
-    """POST /predict: one instance per row; an array for one-input models, else an object keyed by input."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    instances: list[Any] = Field(
-        min_length=1, examples=[[[0.0] * 64]], json_schema_extra={"items": {"not": {"type": "null"}}}
-    )
 
 
 class Prediction(BaseModel):

@@ -1,53 +1,45 @@
-"""SQS inference jobs: a message body is an HTTP inference request, answered by the very same app.
+"""SQS inference jobs: a message body is an inference request, run by the data plane as the HTTP one would be.
 
-The body is what one would POST: ``{"instances": [...]}`` (goes to /predict) or an Open Inference
-Protocol request with ``inputs`` (goes to /v2/models/{model}/infer), plus optional ``result_uri``
-and, for the protocol, optional ``model_name`` / ``model_version``. Going through the app means a job is
-validated, scored and answered exactly as the HTTP request would be; any 4xx or 5xx answer fails the
-message, which the queue retries and finally moves to its dead-letter queue.
+The body is what one would POST: ``{"instances": [...]}`` (as to /predict) or an Open Inference Protocol
+request with ``inputs`` (as to /v2/models/{model}/infer), plus optional ``result_uri`` and, for the protocol,
+optional ``model_name`` / ``model_version``. It is validated with the routes' own request models and run by
+the same DataPlane, with no HTTP in between, so a job is checked, scored and answered exactly as the request
+would be; any refusal fails the message, which the queue retries and finally moves to its dead-letter queue.
 
 ``result_uri`` may only name a key under the jobs' result prefix (``s3://<JOBS_RESULT_BUCKET>/<JOBS_RESULT_PREFIX>``,
 by default the output bucket's ``jobs/``): anyone who can send to the queue must not be able to write over a
 published prediction or summary (a forged summary would even make re-deliveries answer "already scored").
 It is checked before the job runs. Without it the answer is logged at DEBUG only (it quotes the request).
-A job's answer is always JSON: binary-output flags are dropped, so the protocol's JSON form is stored.
+A job's answer is always the protocol's JSON form: binary-output flags are ignored, since nothing carries bytes.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from handler.batch.store import S3_KEY_BYTES, ObjectRef, S3Store, parse_s3_uri
-from handler.http_events import http_api_event
+from handler.dataplane import DataPlane
+from handler.errors import RequestError
 from handler.observability import logger
+from handler.request_bodies import InferenceRequest, PredictRequest, invalid_fields
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Body = TypeVar("Body", bound=BaseModel)
 
 
 class JobFailed(ValueError):
     """The message is not a job this function can run; the message says why.
 
-    The message may quote the job (the app's 4xx answers name the values they refuse); ``summary`` says
-    what failed without anything the sender wrote, for the log at the default level.
+    The message may quote the job (refusals name the values they refuse); ``summary`` says what failed
+    without anything the sender wrote, for the log at the default level.
     """
 
     def __init__(self, message: str, summary: str | None = None) -> None:
         super().__init__(message)
         self.summary = summary or message
-
-
-def _route(body: dict[str, Any], served_model: str) -> str:
-    name = body.pop("model_name", None) or served_model
-    version = body.pop("model_version", None)
-    if not isinstance(name, str) or not (version is None or isinstance(version, str)):
-        raise JobFailed("'model_name' and 'model_version' must be strings")
-    if "inputs" not in body:
-        return "/predict"
-    return f"/v2/models/{name}" + (f"/versions/{version}" if version else "") + "/infer"
 
 
 @dataclass(frozen=True)
@@ -93,55 +85,47 @@ def _unsafe_key(key: str) -> bool:
     return size > S3_KEY_BYTES or any(part in {"", ".", ".."} for part in segments) or any(ord(c) < 32 for c in key)
 
 
-BINARY_FLAGS = {"binary_data_output", "binary_data"}
+def _model_named(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The model and version a protocol job names (the default model when none): popped, since the protocol's
+    request body has no such fields."""
+    name, version = body.pop("model_name", None), body.pop("model_version", None)
+    if not (name is None or isinstance(name, str)) or not (version is None or isinstance(version, str)):
+        raise JobFailed("'model_name' and 'model_version' must be strings")
+    return name, version
 
 
-def _json_only(body: dict[str, Any]) -> None:
-    """Drop the binary-output flags: a job's answer is stored or logged as JSON, never as bytes."""
-    for holder in [body, *(o for o in body.get("outputs") or [] if isinstance(o, dict))]:
-        parameters = holder.get("parameters")
-        if isinstance(parameters, dict):
-            holder["parameters"] = {k: v for k, v in parameters.items() if k not in BINARY_FLAGS}
+def _validated(kind: type[Body], body: dict[str, Any], route: str) -> Body:
+    """The body as the route's request model; raises JobFailed with the route's words for a wrong structure."""
+    try:
+        return kind.model_validate(body)
+    except ValidationError as exc:
+        raise JobFailed(f"{route}: invalid job: {invalid_fields(exc.errors())}", f"{route}: invalid job") from None
 
 
-def run_job(
-    body: Any, http: LambdaHandler, context: Any, served_model: str, store: Callable[[], S3Store], *, scope: ResultScope
-) -> dict[str, Any]:
-    """Run one job through the app and deliver its answer; raises JobFailed with the app's error."""
+def answer_job(plane: DataPlane, body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The job's route ("predict" or "infer") and its JSON answer, from the data plane; raises JobFailed."""
+    name, version = _model_named(body)
+    route = "infer" if "inputs" in body else "predict"
+    try:
+        if route == "predict":
+            return route, plane.predict(_validated(PredictRequest, body, route), plane.find(name, version))
+        request = _validated(InferenceRequest, body, route)
+        return route, plane.infer_json(plane.find(name, version), request).json_body()
+    except RequestError as exc:
+        raise JobFailed(f"{route}: {exc.message}", f"{route}: refused ({type(exc).__name__})") from None
+
+
+def run_job(body: Any, plane: DataPlane, store: Callable[[], S3Store], *, scope: ResultScope) -> dict[str, Any]:
+    """Run one job and deliver its answer; raises JobFailed saying why it cannot be run."""
     if not isinstance(body, dict):
         raise JobFailed(f"the message body must be a JSON object (an inference request); got {type(body).__name__}")
     body = dict(body)
     target = scope.target(body.pop("result_uri", None))
-    path = _route(body, served_model)
-    _json_only(body)
-    data = json.dumps(body).encode("utf-8")
-    headers = {"content-type": "application/json", "content-length": str(len(data))}
-    event = http_api_event("POST", target=path, headers=headers, body=data, stage="$default", source_ip="127.0.0.1")
-    response = http(event, context)
-    status = int(response.get("statusCode", 500))
-    route = path if path == "/predict" else "/v2/models/{model}/infer"  # the path may hold the job's model_name
-    answer = _json_answer(response, f"POST {route} answered {status}")
-    if status >= 400:
-        raise JobFailed(
-            f"POST {path} answered {status}: {answer.get('error', answer)}", f"POST {route} answered {status}"
-        )
+    route, answer = answer_job(plane, body)
     if target is None:
         # The answer quotes the request (the protocol's answer repeats its id): at DEBUG only.
-        logger.info("inference job answered; no result_uri, so the answer is not kept", extra={"status": status})
-        logger.debug("inference job result", extra={"path": path, "result": answer})
-        return {"path": path, "result": answer}
+        logger.info("inference job answered; no result_uri, so the answer is not kept", extra={"job": route})
+        logger.debug("inference job result", extra={"job": route, "result": answer})
+        return {"job": route, "result": answer}
     store().put_json(target, answer)
-    return {"path": path, "result_uri": target.uri}
-
-
-def _json_answer(response: dict[str, Any], what: str) -> dict[str, Any]:
-    """The app's answer as a JSON object (base64-decoded when Lambda's encoding says so); raises JobFailed."""
-    body = response.get("body") or "{}"
-    try:
-        data = base64.b64decode(body) if response.get("isBase64Encoded") else body
-        answer = json.loads(data)
-    except ValueError:
-        raise JobFailed(f"{what} with a body that is not JSON") from None
-    if not isinstance(answer, dict):
-        raise JobFailed(f"{what} with JSON that is not an object")
-    return answer
+    return {"job": route, "result_uri": target.uri}

@@ -27,8 +27,9 @@ from handler.batch.output_keys import Outputs, outputs_for
 from handler.batch.outputs import WRITERS, PredictionWriter, spool
 from handler.batch.records import Chunk, FileRejected, ReadBounds, RecordError, format_of, read_jsonl
 from handler.batch.store import ObjectHead, ObjectRef, ObjectReplaced, ObjectStore
+from handler.dataplane import DataPlane
 from handler.model import OnnxModel
-from handler.observability import logger, metrics, observed_infer
+from handler.observability import logger, metrics
 from handler.predictions import finite_rows
 from handler.settings import Settings
 from handler.signature import TensorSpec
@@ -59,15 +60,17 @@ class Deadline:
         return self.remaining_ms() < self.margin_s * 1000
 
 
-def score_chunk(model: OnnxModel, chunk: Chunk) -> tuple[list[int], list[str | None], dict[str, np.ndarray]]:
+def score_chunk(
+    plane: DataPlane, model: OnnxModel, chunk: Chunk
+) -> tuple[list[int], list[str | None], dict[str, np.ndarray]]:
     """Infer the chunk's instances as one batch; records the model cannot score join chunk.errors."""
     if not chunk.records:
         return [], [], {}
     name = model.info.inputs[0].name
     try:
-        results = observed_infer(model, {name: np.stack(chunk.instances)})
+        results = plane.run(model, {name: np.stack(chunk.instances)})
     except Exception:
-        results = _one_by_one(model, chunk)
+        results = _one_by_one(plane, model, chunk)
         if not chunk.records:
             return [], [], {}
     keep = finite_rows(results)
@@ -79,13 +82,13 @@ def score_chunk(model: OnnxModel, chunk: Chunk) -> tuple[list[int], list[str | N
     return records, ids, {key: array[keep] for key, array in results.items()}
 
 
-def _one_by_one(model: OnnxModel, chunk: Chunk) -> dict[str, np.ndarray]:
+def _one_by_one(plane: DataPlane, model: OnnxModel, chunk: Chunk) -> dict[str, np.ndarray]:
     """Each instance alone; failures move to chunk.errors and the rest's results are concatenated."""
     name = model.info.inputs[0].name
     kept, parts = Chunk(), []
     for record, record_id, instance in zip(chunk.records, chunk.ids, chunk.instances, strict=True):
         try:
-            parts.append(model.infer({name: instance[np.newaxis]}))
+            parts.append(plane.run(model, {name: instance[np.newaxis]}))
         except Exception as exc:
             chunk.errors.append(RecordError(record, None, record_id, f"record {record}: the model failed: {exc}"))
             continue
@@ -134,12 +137,18 @@ def _skipped(ref: ObjectRef, reason: str) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ObjectScorer:
-    """Everything scoring an object needs that does not change from one object to the next."""
+    """Everything scoring an object needs that does not change from one object to the next: the data plane runs
+    the default model on each chunk."""
 
-    model: OnnxModel
+    plane: DataPlane
     settings: Settings
     store: ObjectStore
     deadline: Deadline
+
+    @property
+    def model(self) -> OnnxModel:
+        """The model batch files are scored by: the default one."""
+        return self.plane.find()
 
     def outputs(self, ref: ObjectRef, fmt: str | None) -> Outputs | None:
         """Where the object's outputs go: OUTPUT_BUCKET and the prefixes (the command line places them by --out)."""
@@ -234,7 +243,7 @@ class ObjectScorer:
             for chunk in READERS[fmt](stream, self.model.info.inputs[0], bounds):
                 if self.deadline.passed():
                     raise OutOfTime("stopped before the invocation's time ran out; nothing was published")
-                records, ids, results = score_chunk(self.model, chunk)
+                records, ids, results = score_chunk(self.plane, self.model, chunk)
                 writer.write(records, ids, results)
                 for error in sorted(chunk.errors, key=lambda item: item.record or 0):
                     errors.write(_json_line(error.as_json()))

@@ -19,11 +19,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes import S3Event, S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from handler.api.deps import ModelState
-from handler.batch.jobs import JobFailed, LambdaHandler, ResultScope, run_job
+from handler.batch.jobs import JobFailed, ResultScope, run_job
 from handler.batch.scoring import Deadline, ObjectScorer, OutOfTime
 from handler.batch.store import ObjectHead, ObjectRef, S3Store, decoded_key, default_store
-from handler.errors import NotReady
+from handler.dataplane import DataPlane
 from handler.observability import logger, metrics
 from handler.settings import Settings
 
@@ -53,24 +52,19 @@ def _failure(ref: ObjectRef, exc: Exception) -> dict[str, str]:
 
 
 class BatchTriggers:
-    """One handler per batch event kind, sharing the loaded model, the settings and the app."""
+    """One handler per batch event kind, sharing the data plane and the settings."""
 
-    def __init__(
-        self, state: ModelState, settings: Settings, http: LambdaHandler, store: Callable[[], S3Store] = default_store
-    ) -> None:
-        self.state = state
+    def __init__(self, plane: DataPlane, settings: Settings, store: Callable[[], S3Store] = default_store) -> None:
+        self.plane = plane
         self.settings = settings
-        self.http = http
         self.store = store
         self.results = ResultScope(settings.job_results_bucket(), settings.jobs_result_prefix)
         # Built once; reports every failed message, even when all of them failed.
         self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def _scorer(self, context: Any) -> ObjectScorer:
-        if self.state.model is None:
-            raise NotReady("the model is not loaded")
         deadline = Deadline(context.get_remaining_time_in_millis, self.settings.batch_time_margin_s)
-        return ObjectScorer(self.state.model, self.settings, self.store(), deadline)
+        return ObjectScorer(self.plane, self.settings, self.store(), deadline)
 
     def out_of_scope(self, bucket: str) -> str | None:
         """Why an event may not have objects of this bucket scored, or None when it may.
@@ -168,10 +162,8 @@ class BatchTriggers:
             return {"ignored": "s3:TestEvent"}  # S3 sends one when the notification is configured
         if isinstance(body, dict) and isinstance(body.get("Records"), list):
             return self.s3_notification(body, lambda_context)
-        if self.state.model is None:
-            raise NotReady("the model is not loaded")
         try:
-            return run_job(body, self.http, lambda_context, self.state.model.info.name, self.store, scope=self.results)
+            return run_job(body, self.plane, self.store, scope=self.results)
         except JobFailed as exc:
             # Request bodies stay out of the logs unless LOG_LEVEL=DEBUG: the app's answer may quote the job.
             logger.warning("inference job failed", extra={"message_id": record.message_id, "reason": exc.summary})

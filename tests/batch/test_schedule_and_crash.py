@@ -84,11 +84,11 @@ DIE_ON_THIRD_CHUNK = textwrap.dedent(
     import json, os, sys
     import handler.batch.scoring as scoring
     real, calls = scoring.score_chunk, []
-    def dying(model, chunk):
+    def dying(plane, model, chunk):
         calls.append(1)
         if len(calls) == 3:
             os._exit(137)  # the function dies mid-file, as on an out-of-memory kill
-        return real(model, chunk)
+        return real(plane, model, chunk)
     scoring.score_chunk = dying
     from handler.entrypoint import lambda_handler
     from handler.local_gateway import LocalContext

@@ -96,8 +96,8 @@ def test_binary_outputs_decode_to_exactly_what_onnxruntime_itself_returns(digits
     assert header(response, "content-type") == OCTET_STREAM
     assert response["isBase64Encoded"] is True
     body = response_json(response)
-    assert digits.state.report is not None
-    session = open_session(Path(digits.state.report.model_path), digits.state.report.threads)  # as served
+    assert digits.plane.report is not None
+    session = open_session(Path(digits.plane.report.model_path), digits.plane.report.threads)  # as served
     label, probabilities = session.run(["label", "probabilities"], {"input": batch})
     assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
         ("label", "INT64", [3]),

@@ -184,7 +184,7 @@ def test_an_unexpected_fault_is_logged_and_answered_as_json_without_a_trace(
     def explode(*_: object) -> None:
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr("handler.api.routes_predict.prediction_dicts", explode)
+    monkeypatch.setattr("handler.dataplane.prediction_dicts", explode)
     status, body = scaler("POST", "/predict", {"instances": [[1, 2, 3]]})
     assert status == 500
     assert body == {"error": "internal error while serving the request; it has been logged"}

@@ -133,7 +133,7 @@ def test_no_request_body_reaches_the_logs_at_the_default_level_whatever_powertoo
     assert lines_with(printed, JOB_ID) == []
     answered = [r for r in json_lines(printed) if str(r.get("message", "")).startswith("inference job answered")]
     assert answered
-    assert {r.get("status") for r in answered} == {200}
+    assert {r.get("job") for r in answered} == {"predict", "infer"}
     assert writes == []  # INIT, HTTP and jobs write nothing outside /tmp (Lambda's only writable place)
 
 
@@ -172,7 +172,7 @@ def failing_requests(model: Path, tmp_path: Path) -> list[tuple[str, dict[str, A
     small = runtime_for(model, MAX_BODY_BYTES="2048").http
     refusing = runtime_for(onnx_models.gather_by_index(tmp_path / "gather.onnx")).http
     crashing = runtime_for(model)
-    crashing.state.model.session = ExplodingSession()  # type: ignore[union-attr, assignment]
+    crashing.plane.model.session = ExplodingSession()  # type: ignore[union-attr, assignment]
     sent: list[tuple[str, Callable[..., dict[str, Any]], dict[str, Any]]] = [
         (path.name, small, load_event(path.name)) for path in event_files() if "requestContext" in load_event(path.name)
     ]

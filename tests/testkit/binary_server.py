@@ -12,9 +12,9 @@ import pytest
 from unit.test_codec import SAMPLES
 
 from handler.api.errors import status_of
-from handler.api.schemas import BinaryInferenceRequest
 from handler.binary_tensors import decode_inputs, parse_header, split_body
 from handler.errors import BadRequest
+from handler.request_bodies import BinaryInferenceRequest
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 
 SHAPES = [(4,), (2, 2), (2, 1, 3), (), (0, 3), (0,)]

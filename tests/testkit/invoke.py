@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from handler.api.deps import ModelState
+from handler.dataplane import DataPlane
 from handler.http_events import http_api_event
 from handler.local_gateway import LocalContext
 from handler.runtime import Runtime, build_runtime, http_adapter
@@ -24,7 +24,7 @@ def runtime_for(model_path: Path, **env: str) -> Runtime:
 
 def unready_adapter() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """An adapter whose model never loaded: every model route must answer 503."""
-    return http_adapter(ModelState(), Settings())
+    return http_adapter(DataPlane(), Settings())
 
 
 def caller(adapter: Callable[[dict[str, Any], Any], dict[str, Any]]) -> Call:

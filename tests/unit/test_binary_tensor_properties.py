@@ -31,10 +31,10 @@ from unit.test_codec_properties import (
 )
 
 import testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
-from handler.api.schemas import BinaryInferenceRequest, RequestOutput
 from handler.binary_tensors import binary_outputs, decode_inputs, encode_response, parse_header, split_body
 from handler.codec import decode_tensor
 from handler.errors import BadRequest, RequestError, Unprocessable
+from handler.request_bodies import BinaryInferenceRequest, RequestOutput
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 from testkit.binary import binary_request, client_bytes, from_bytes
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from unit.test_codec import SAMPLES
 
-from handler.api.schemas import RequestOutput
 from handler.binary_tensors import binary_outputs, encode_response
 from handler.errors import BadRequest, Unprocessable
+from handler.request_bodies import RequestOutput
 from handler.signature import DATATYPE_TO_NUMPY
 from testkit.binary import binary_request, client_bytes, read_binary
 from testkit.binary_server import SHAPES, decode, sample, tensor

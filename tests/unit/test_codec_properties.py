@@ -22,10 +22,10 @@ from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 
 import testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
 from handler.api.errors import status_of
-from handler.api.schemas import InferenceRequest
 from handler.binary_tensors import tensor_bytes
 from handler.codec import decode_tensor, encode_tensor, instances_to_feeds, json_to_array
 from handler.errors import BadRequest, RequestError, Unprocessable
+from handler.request_bodies import InferenceRequest
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 
 DATATYPES = list(DATATYPE_TO_NUMPY)  # every datatype the codecs carry, BYTES included

@@ -1,0 +1,139 @@
+"""The one place models run, whichever way a request arrived: this instance's data plane (KServe's model).
+
+A request goes one way. Its carrier parses it (an HTTP route its JSON or binary body, an SQS job its message,
+a batch reader its file's records) and hands it here; here it is decoded against the model's signature (the
+model's preprocessing contract), checked, run by onnxruntime inside one X-Ray subsegment with its latency and
+batch size recorded (``run``: the only caller of ``OnnxModel.infer``), and postprocessed (labels,
+probabilities, top-k; NaN and Infinity refused) into the answer's JSON form. The carrier then renders it: the
+routes as JSON (or the binary extension's bytes), the jobs into S3, the batch writers per record. The same
+mistake so gets the same words, and every inference is measured the same way, whichever way it came.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from aws_lambda_powertools.metrics import MetricUnit
+
+from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input, instances_to_feeds
+from handler.errors import BadRequest, NotReady
+from handler.model import InitReport, OnnxModel
+from handler.observability import metrics, tracer
+from handler.predictions import prediction_dicts
+from handler.repository import ModelRepository
+from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest, RequestInput
+
+NOT_READY = "the models are not ready yet (loading or warming up); retry shortly"
+
+
+@dataclass(frozen=True)
+class Inferred:
+    """A protocol request's outputs, before the carrier renders them (JSON, or bytes for the binary extension)."""
+
+    model: OnnxModel
+    request_id: str | None
+    results: dict[str, np.ndarray]
+
+    def head(self) -> dict[str, Any]:
+        """The answer without its outputs: model name and version, and the request's id when it has one."""
+        body: dict[str, Any] = {"model_name": self.model.info.name, "model_version": self.model.info.version}
+        if self.request_id is not None:
+            body["id"] = self.request_id
+        return body
+
+    def json_body(self) -> dict[str, Any]:
+        """The protocol's JSON answer; raises Unprocessable for an output JSON cannot carry."""
+        return self.head() | {"outputs": [encode_tensor(name, array) for name, array in self.results.items()]}
+
+
+def requested_outputs(request: BinaryInferenceRequest) -> list[str] | None:
+    """The outputs the request names, or None for all of them; raises BadRequest for a classification request.
+
+    Triton's classification extension (tritonclient's ``class_count``) is not served, and /v2 does not list it:
+    answered as if absent, the client would get the whole tensor where it expects "score:index:label" strings.
+    """
+    for output in request.outputs or ():
+        if "classification" in (output.parameters or {}):
+            raise BadRequest(
+                f"output {output.name!r}: parameters.classification (Triton's classification extension, "
+                "class_count in tritonclient) is not supported: expected the output without it; its full tensor "
+                "holds every class's value"
+            )
+    return [output.name for output in request.outputs] if request.outputs else None
+
+
+def json_feeds(model: OnnxModel, inputs: Sequence[RequestInput]) -> dict[str, np.ndarray]:
+    """A protocol request's JSON tensors as the model's feeds, each checked against its input."""
+    specs = model.input_specs
+    feeds: dict[str, np.ndarray] = {}
+    for tensor in inputs:
+        ensure_new_input(tensor.name, feeds)
+        feeds[tensor.name] = decode_tensor(
+            tensor.name, tensor.shape, tensor.datatype, tensor.data, specs.get(tensor.name)
+        )
+    return feeds
+
+
+@dataclass
+class DataPlane:
+    """The models this instance serves and the one way to run them; ``repository`` stays None until every model's
+    warm-up inference has succeeded, and everything asked of a model before then is NotReady."""
+
+    repository: ModelRepository | None = None
+
+    @property
+    def model(self) -> OnnxModel | None:
+        """The default model: what /predict, /health, jobs without a model name and batch files use."""
+        return self.repository.default.model if self.repository else None
+
+    @property
+    def report(self) -> InitReport | None:
+        """How the default model was loaded."""
+        return self.repository.default.report if self.repository else None
+
+    def find(self, name: str | None = None, version: str | None = None) -> OnnxModel:
+        """The model a request names (the default one when it names none); NotReady while loading, NotFound
+        naming what is served."""
+        if self.repository is None:
+            raise NotReady(NOT_READY)
+        if name is None:
+            return self.repository.default.model
+        return self.repository.find(name, version)
+
+    def run(
+        self, model: OnnxModel, feeds: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None
+    ) -> dict[str, np.ndarray]:
+        """Check the feeds and run the model inside an X-Ray subsegment, recording latency and batch size."""
+        batch = next((int(array.shape[0]) for array in feeds.values() if array.ndim), 1)
+        with tracer.provider.in_subsegment("## inference") as subsegment:
+            subsegment.put_annotation("model", model.info.name)
+            subsegment.put_metadata("batch_size", batch)
+            started = time.perf_counter()
+            results = model.infer(feeds, outputs)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        metrics.add_metric(name="InferenceLatency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=batch)
+        return results
+
+    def predict(self, request: PredictRequest, model: OnnxModel | None = None) -> dict[str, Any]:
+        """/predict's answer: one prediction per instance, in order (labels and probabilities for classifiers)."""
+        model = model or self.find()
+        results = self.run(model, instances_to_feeds(request.instances, model.info.inputs))
+        for name, array in results.items():
+            ensure_finite(name, array)
+        info = model.info
+        predictions = prediction_dicts(info, results, request.top_k)
+        return {"model_name": info.name, "model_version": info.version, "predictions": predictions}
+
+    def infer(self, model: OnnxModel, request: BinaryInferenceRequest, feeds: Mapping[str, np.ndarray]) -> Inferred:
+        """A protocol request's outputs, from the feeds its carrier decoded (``json_feeds``, or the binary
+        extension's bytes)."""
+        return Inferred(model, request.id, self.run(model, feeds, requested_outputs(request)))
+
+    def infer_json(self, model: OnnxModel, request: InferenceRequest) -> Inferred:
+        """A protocol request whose tensors carry their data as JSON."""
+        return self.infer(model, request, json_feeds(model, request.inputs))
