@@ -240,18 +240,31 @@ def _text(item: Any) -> str:
     return item.decode("utf-8", "replace") if isinstance(item, bytes) else str(item)
 
 
-def instances_to_feeds(instances: list[Any], inputs: Sequence[TensorSpec]) -> dict[str, np.ndarray]:
+def instances_to_feeds(
+    instances: list[Any], inputs: Sequence[TensorSpec], prefix: str = "instances"
+) -> dict[str, np.ndarray]:
     """/predict instances (arrays for one-input models, objects keyed by input name otherwise) as feeds."""
     if len(inputs) == 1 and not isinstance(instances[0], dict):
-        return {inputs[0].name: _stack_instances(instances, inputs[0], "instances")}
+        return {inputs[0].name: _stack_instances(instances, inputs[0], prefix)}
     columns: dict[str, list[Any]] = {spec.name: [] for spec in inputs}
     expected = sorted(columns)
     for position, instance in enumerate(instances):
         if not isinstance(instance, dict) or sorted(instance) != expected:
-            raise BadRequest(f"instances[{position}]: expected an object with exactly the inputs {expected}")
+            raise BadRequest(f"{prefix}[{position}]: expected an object with exactly the inputs {expected}")
         for name, value in instance.items():
             columns[name].append(value)
-    return {spec.name: _stack_instances(columns[spec.name], spec, f"instances[*].{spec.name}") for spec in inputs}
+    return {spec.name: _stack_instances(columns[spec.name], spec, f"{prefix}[*].{spec.name}") for spec in inputs}
+
+
+def columns_of_inputs(data: Mapping[str, Any], inputs: Sequence[TensorSpec], prefix: str) -> dict[str, np.ndarray]:
+    """/predict ``inputs`` as one array of rows per input name (TF Serving's columnar form) as feeds."""
+    expected = sorted(spec.name for spec in inputs)
+    if sorted(data) != expected:
+        raise BadRequest(f"{prefix}: expected an object with exactly the inputs {expected}, each an array of rows")
+    for spec in inputs:
+        if not isinstance(data[spec.name], list) or not data[spec.name]:
+            raise BadRequest(f"{prefix}.{spec.name}: expected an array of rows (at least one)")
+    return {spec.name: _stack_instances(data[spec.name], spec, f"{prefix}.{spec.name}") for spec in inputs}
 
 
 def _stack_instances(values: list[Any], spec: TensorSpec, where: str) -> np.ndarray:

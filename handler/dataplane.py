@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
-from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input, instances_to_feeds
+from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input
 from handler.errors import BadRequest, NotReady
 from handler.model import InitReport, OnnxModel
 from handler.observability import metrics, tracer
+from handler.predict_inputs import predict_feeds
 from handler.predictions import prediction_dicts
 from handler.repository import ModelRepository
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest, RequestInput
@@ -122,7 +123,7 @@ class DataPlane:
     def predict(self, request: PredictRequest, model: OnnxModel | None = None) -> dict[str, Any]:
         """/predict's answer: one prediction per instance, in order (labels and probabilities for classifiers)."""
         model = model or self.find()
-        results = self.run(model, instances_to_feeds(request.instances, model.info.inputs))
+        results = self.run(model, predict_feeds(request, model.info))
         for name, array in results.items():
             ensure_finite(name, array)
         info = model.info

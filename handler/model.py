@@ -16,6 +16,7 @@ import numpy as np
 import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, RuntimeException
 
+from handler.columns import Column, columns_of, example_records, records_to_feeds
 from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
@@ -35,6 +36,7 @@ class ModelInfo:
     task: str
     class_labels: list[str] | None
     probabilities_output: str | None
+    columns: tuple[Column, ...] | None = None  # tabular models: each input is one named column (handler.columns)
 
     @property
     def tensor_outputs(self) -> tuple[TensorSpec, ...]:
@@ -145,6 +147,7 @@ def describe_session(session: ort.InferenceSession, settings: Settings, path: Pa
         task=task,
         class_labels=json_list(metadata, "class_labels"),
         probabilities_output=probabilities if task == "classification" else None,
+        columns=columns_of(metadata, inputs),
     )
 
 
@@ -212,8 +215,15 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
     names = model.output_names(None)
     results: dict[str, np.ndarray] = {}
+    columns = model.info.columns
     for batch in batches:
-        feeds = warmup_feeds(model.info.inputs, batch)
+        # A tabular model warms up on a record of its own schema: a string column that takes only the categories
+        # it saw refuses the empty string every other BYTES input is warmed up with.
+        feeds = (
+            records_to_feeds(example_records(columns)[:1] * batch, columns, "warm-up")
+            if columns is not None
+            else warmup_feeds(model.info.inputs, batch)
+        )
         try:
             model.check_inputs(feeds)
             results = dict(zip(names, model.session.run(names, feeds, quiet), strict=True))

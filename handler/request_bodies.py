@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic.config import JsonDict
 
 from handler.signature import DATATYPE_TO_NUMPY
@@ -79,19 +79,52 @@ class InferenceRequest(BinaryInferenceRequest):
     inputs: list[RequestInput] = Field(min_length=1)
 
 
-class PredictRequest(BaseModel):
-    """POST /predict: one instance per row; an array for one-input models, else an object keyed by input."""
+class DataFrameSplit(BaseModel):
+    """MLflow's ``dataframe_split`` (pandas' ``to_dict(orient="split")``): column names, then rows of values."""
 
     model_config = ConfigDict(extra="forbid")
 
-    instances: list[Any] = Field(
-        min_length=1, examples=[[[0.0] * 64]], json_schema_extra={"items": {"not": {"type": "null"}}}
+    columns: list[str] = Field(min_length=1)
+    data: list[list[Any]] = Field(min_length=1)
+    index: list[Any] | None = None  # pandas writes it; predictions come back in row order, so it is not needed
+
+
+_FORMS = ("instances", "inputs", "dataframe_split", "dataframe_records")
+
+
+class PredictRequest(BaseModel):
+    """POST /predict: rows as ``instances`` (an array each for one-input models, else an object keyed by input or
+    column), ``inputs`` (one array per column or input, or rows), or MLflow's ``dataframe_split`` /
+    ``dataframe_records``. In a row or column of a model that imputes it, null (or an absent column) is missing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    instances: list[Any] | None = Field(
+        default=None, min_length=1, examples=[[[0.0] * 64]], json_schema_extra={"items": {"not": {"type": "null"}}}
     )
+    inputs: dict[str, Any] | list[Any] | None = Field(
+        default=None, description="Columns: {name: [value per row]}; or rows, as in instances"
+    )
+    dataframe_split: DataFrameSplit | None = None
+    dataframe_records: list[Any] | None = Field(default=None, min_length=1, description="Rows, as in instances")
     top_k: StrictInt | None = Field(
         default=None,
         ge=1,
         description="For classifiers: give each instance's k most probable classes only, best first",
     )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PredictRequest:
+        given = [form for form in _FORMS if getattr(self, form) is not None]
+        if len(given) != 1:
+            found = f"got {', '.join(given)}" if given else "got none"
+            raise ValueError(f"expected exactly one of {', '.join(_FORMS)}; {found}")
+        return self
+
+    def rows_form(self) -> tuple[str, Any]:
+        """The form the rows came in and its value."""
+        form = next(form for form in _FORMS if getattr(self, form) is not None)
+        return form, getattr(self, form)
 
 
 def _location(loc: Sequence[Any]) -> str:

@@ -101,7 +101,7 @@ def spec_from_node(node: Any, descriptions: Mapping[str, str]) -> TensorSpec:
     )
 
 
-def _metadata_json(metadata: Mapping[str, str], key: str) -> Any:
+def metadata_json(metadata: Mapping[str, str], key: str) -> Any:
     """One metadata_prop's JSON, or None when absent or not JSON (treated as absent, as before); raises
     ModelLoadError for JSON no parser should be made to read: nested past the recursion limit, or an integer
     past Python's digit limit (a hostile or corrupted model must fail INIT with one line, not a traceback)."""
@@ -120,13 +120,13 @@ def _metadata_json(metadata: Mapping[str, str], key: str) -> Any:
 
 def json_mapping(metadata: Mapping[str, str], key: str) -> dict[str, str]:
     """A JSON object stored in one metadata_prop; anything that is not one is treated as absent."""
-    value = _metadata_json(metadata, key)
+    value = metadata_json(metadata, key)
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def json_list(metadata: Mapping[str, str], key: str) -> list[str] | None:
     """A JSON list of strings stored in one metadata_prop, or None."""
-    value = _metadata_json(metadata, key)
+    value = metadata_json(metadata, key)
     return [str(item) for item in value] if isinstance(value, list) else None
 
 

@@ -107,7 +107,12 @@ def _sklearn_parser(commands: Any) -> None:
     parser.add_argument("model_file", metavar="MODEL_FILE", help="joblib or pickle file (trusted files only)")
     data = parser.add_mutually_exclusive_group()
     data.add_argument("--n-features", type=int, help="feature count (default: the model's n_features_in_)")
-    data.add_argument("--sample", metavar="FILE", help="parity inputs, .npy or .csv [rows, n_features]")
+    data.add_argument(
+        "--sample",
+        metavar="FILE",
+        help="parity inputs, .npy or .csv [rows, n_features]; a .csv with a header, for a model fitted on a "
+        "DataFrame, is read as that table (pandas types its columns) and the model takes one input per column",
+    )
     _common(parser)
 
 

@@ -50,7 +50,7 @@ def _max_accuracy_drop(args: argparse.Namespace) -> float:
 def export_sklearn_command(args: argparse.Namespace) -> ExportReport:
     """``sklearn MODEL_FILE -o OUT.onnx [...]``: load, export, report; raises ExportError."""
     model = loading.load_sklearn(Path(args.model_file))
-    sample = loading.load_sample(Path(args.sample)) if args.sample else None
+    sample = loading.load_sample(Path(args.sample), table=True) if args.sample else None
     return export_sklearn(model, Path(args.output), n_features=args.n_features, sample=sample, **_options(args))
 
 

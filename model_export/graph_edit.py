@@ -12,14 +12,23 @@ if TYPE_CHECKING:
 BATCH = "batch"
 
 
-def rename_output(model: onnx.ModelProto, old: str, new: str) -> None:
-    """Rename graph output ``old`` to ``new`` everywhere it is produced or consumed."""
+def _rename(model: onnx.ModelProto, old: str, new: str) -> None:
     for node in model.graph.node:
         node.output[:] = [new if name == old else name for name in node.output]
         node.input[:] = [new if name == old else name for name in node.input]
     for output in model.graph.output:
         if output.name == old:
             output.name = new
+
+
+def rename_output(model: onnx.ModelProto, old: str, new: str) -> None:
+    """Rename graph output ``old`` to ``new`` everywhere it is produced or consumed; an intermediate tensor the
+    converter already called ``new`` (skl2onnx's passthrough columns can be) is renamed out of the way first."""
+    used = {name for node in model.graph.node for name in (*node.input, *node.output)}
+    if new != old and new in used:
+        spare = next(f"{new}_{index}" for index in range(1, len(used) + 2) if f"{new}_{index}" not in used)
+        _rename(model, new, spare)
+    _rename(model, old, new)
 
 
 def _dims(value: onnx.ValueInfoProto) -> list[str | int]:

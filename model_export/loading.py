@@ -56,10 +56,40 @@ def _read_csv(path: Path) -> np.ndarray:
     return np.asarray([[float(value) for value in row] for row in rows])
 
 
-def load_sample(path: Path) -> np.ndarray:
-    """Sample inputs, rows along axis 0, from .npy or .csv (optional header) as float32; raises DataFileError."""
+def _has_header(path: Path) -> bool:
+    with path.open(newline="") as stream:
+        first = next((row for row in csv.reader(stream) if row), [])
+    try:
+        [float(value) for value in first]
+    except ValueError:
+        return True
+    return False
+
+
+def load_frame(path: Path) -> Any:
+    """A CSV with a header as a pandas DataFrame (pandas types each column: numbers, strings; a blank cell is
+    missing), for models fitted on a DataFrame; raises DataFileError."""
+    pandas = require("pandas")
+    try:
+        frame = pandas.read_csv(path)
+    except (ValueError, OSError) as exc:  # pandas' ParserError and EmptyDataError are ValueErrors
+        raise DataFileError(f"sample file {path} cannot be read as a table: {first_line(exc)}") from None
+    if len(frame) == 0:
+        raise DataFileError(f"sample file {path} has a header but no rows: expected rows of the model's columns")
+    return frame
+
+
+def load_sample(path: Path, *, table: bool = False) -> Any:
+    """Sample inputs, rows along axis 0, from .npy or .csv (optional header) as float32; raises DataFileError.
+    With ``table``, a CSV with a header is read as a DataFrame instead, its columns typed by pandas."""
     if not path.is_file():
         raise DataFileError(f"sample file {path} is not a file")
+    if table and path.suffix == ".csv" and _has_header(path):
+        return load_frame(path)
+    return _numeric_sample(path)
+
+
+def _numeric_sample(path: Path) -> np.ndarray:
     try:
         if path.suffix == ".npy":
             data = np.load(path, allow_pickle=False)

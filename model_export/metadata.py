@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from handler import __version__
 
@@ -29,7 +29,7 @@ EXPORTER_VERSION = __version__  # one version for the project: the handler's, wh
 EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
 
 # The keys whose values are JSON, so readers (inspect) know to decode them.
-JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity", "optimization", "quantization"})
+JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns"})
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class ModelCard:
     class_labels: Sequence[str] | None = None
     description: str | None = None
     test_accuracy: float | None = None
+    columns: Sequence[Mapping[str, Any]] | None = None  # tabular models: each input column's schema
 
 
 def content_sha256(model: onnx.ModelProto) -> str:
@@ -77,6 +78,8 @@ def metadata_props(card: ModelCard, sha256: str, parity: ParityResult | None = N
         props["test_accuracy"] = f"{card.test_accuracy:.6g}"
     if card.description:
         props["description"] = card.description
+    if card.columns is not None:
+        props["columns"] = json.dumps([dict(column) for column in card.columns])
     return props
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -90,14 +90,17 @@ def card_of(
     outputs: Mapping[str, str],
     source: tuple[str, str, str],
     class_labels: Sequence[str] | None,
+    inputs: Mapping[str, str] | None = None,
+    columns: Sequence[Mapping[str, Any]] | None = None,
 ) -> ModelCard:
-    """The model card: identity from the options, ``source`` = (framework, its version, converter)."""
+    """The model card: identity from the options, ``source`` = (framework, its version, converter); ``inputs``
+    describes each of several inputs (else the one input is ``input``, described by ``input_default``)."""
     framework, framework_version, converter = source
     return ModelCard(
         model_name=options.get("model_name") or path.stem,
         model_version=options.get("model_version", DEFAULT_VERSION),
         task=task,
-        inputs={"input": options.get("input_description") or input_default},
+        inputs=inputs or {"input": options.get("input_description") or input_default},
         outputs=outputs,
         source_framework=framework,
         source_framework_version=framework_version,
@@ -105,4 +108,5 @@ def card_of(
         class_labels=class_labels,
         description=options.get("description"),
         test_accuracy=options.get("test_accuracy"),
+        columns=columns,
     )

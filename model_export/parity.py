@@ -1,7 +1,9 @@
 """Proof before writing: the exported graph, run by onnxruntime, answers as the source model does.
 
-Both run on the same float32 batches: the caller's sample data or generated inputs, plus a second
-batch of another size to prove the batch axis is dynamic. Numeric outputs must agree elementwise with
+Both run on the same batches: the caller's sample data or generated inputs, plus a second batch of another size
+to prove the batch axis is dynamic (and, for tabular models, rows with missing values and unseen categories).
+A batch is what the source model takes (an array, or a pandas DataFrame); ``feeds_of`` turns it into the
+graph's named inputs, as the server will feed them. Numeric outputs must agree elementwise with
 ``np.isclose`` semantics (``|exported - source| <= atol + rtol * |source|``); for classifiers the served
 ``label`` must also match the source's predicted class on at least ``min_class_agreement`` of rows.
 """
@@ -17,8 +19,14 @@ import numpy as np
 from model_export.deps import require
 from model_export.errors import ExportError, ParityError, ShapeMismatchError, UnsupportedModelError
 
-SourcePredict = Callable[[np.ndarray], Mapping[str, np.ndarray]]
+SourcePredict = Callable[[Any], Mapping[str, np.ndarray]]
+FeedsOf = Callable[[Any], Mapping[str, np.ndarray]]
 INPUT_NAME = "input"
+
+
+def single_input(batch: np.ndarray) -> dict[str, np.ndarray]:
+    """The feeds of a one-input graph: the batch itself, as ``input``."""
+    return {INPUT_NAME: batch}
 
 
 @dataclass(frozen=True)
@@ -48,11 +56,13 @@ class ParityResult:
 
 @dataclass(frozen=True)
 class ParitySpec:
-    """Which outputs are compared numerically, and which one holds the served class label."""
+    """Which outputs are compared numerically, which one holds the served class label, and how a batch becomes
+    the graph's feeds."""
 
     compare: tuple[str, ...]
     label: str | None = None
     hints: tuple[str, ...] = field(default=())
+    feeds_of: FeedsOf = single_input
 
 
 @dataclass
@@ -87,7 +97,7 @@ def generated_batch(instance_shape: Sequence[int], rows: int, seed: int = 0) -> 
     return np.random.default_rng(seed).standard_normal((rows, *instance_shape)).astype(np.float32)
 
 
-def _run_source(source: SourcePredict, batch: np.ndarray) -> Mapping[str, np.ndarray]:
+def _run_source(source: SourcePredict, batch: Any) -> Mapping[str, np.ndarray]:
     try:
         return source(batch)
     except ExportError:
@@ -100,9 +110,9 @@ def _run_source(source: SourcePredict, batch: np.ndarray) -> Mapping[str, np.nda
         ) from None
 
 
-def _run_session(session: Any, batch: np.ndarray) -> dict[str, np.ndarray]:
+def _run_session(session: Any, batch: Any, feeds_of: FeedsOf) -> dict[str, np.ndarray]:
     try:
-        results = session.run(None, {INPUT_NAME: batch})
+        results = session.run(None, dict(feeds_of(batch)))
     except Exception as exc:  # onnxruntime's errors carry the node that failed
         raise ParityError(
             f"the exported graph fails on a batch of shape {list(batch.shape)} that the source model accepts: {exc}; "
@@ -158,13 +168,13 @@ def _failure(tally: _Tally, result: ParityResult, tolerance: Tolerance, hints: S
 
 
 def check_parity(
-    session: Any, source: SourcePredict, batches: Sequence[np.ndarray], spec: ParitySpec, tolerance: Tolerance
+    session: Any, source: SourcePredict, batches: Sequence[Any], spec: ParitySpec, tolerance: Tolerance
 ) -> ParityResult:
     """Run both models on every batch and compare; raises ParityError (figures attached) on disagreement."""
     tally = _Tally()
     for batch in batches:
         expected = _run_source(source, batch)
-        exported = _run_session(session, batch)
+        exported = _run_session(session, batch, spec.feeds_of)
         for name in spec.compare:
             _compare(tally, name, exported[name], expected[name], tolerance)
         if spec.label is not None:

@@ -1,28 +1,32 @@
 """Export a fitted scikit-learn estimator or pipeline to ONNX with skl2onnx, proven by a parity check.
 
 Classifiers get ``label`` (the class values, as skl2onnx gives them) and ``probabilities`` (a float32
-tensor: ZipMap is switched off), regressors one ``output``. The input is always ``input`` float32
-[batch, n_features]: what the handler feeds.
+tensor: ZipMap is switched off), regressors one ``output``. A model fitted on a pandas DataFrame and exported
+with a DataFrame sample takes one input per column, named and typed as the columns are (model_export.tabular);
+any other takes ``input`` float32 [batch, n_features]. LightGBM and XGBoost estimators, alone or as a
+pipeline's last step, convert through onnxmltools' converters (model_export.boosters).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Unpack
 
 import numpy as np
 
+from model_export.boosters import booster_libraries, register, target_opset
 from model_export.deps import require
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
 from model_export.graph_edit import name_batch_axis, rename_output
 from model_export.metadata import dims_of, shape_text
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
-from model_export.parity import ParitySpec, SourcePredict, generated_batch, parity_batches
+from model_export.parity import INPUT_NAME, ParitySpec, SourcePredict
 from model_export.report import ExportReport
+from model_export.sklearn_inputs import InputPlan, array_plan, frame_plan, settled, takes_columns
+from model_export.tabular import estimators_in
 from model_export.writer import finish_export
-
-GENERATED_ROWS = 64
 
 
 def describe_estimator(model: Any) -> str:
@@ -86,21 +90,25 @@ def _class_labels(model: Any, given: Sequence[str] | None) -> list[str]:
     return [str(label) for label in given]
 
 
-def _convert(model: Any, n_features: int, classifier: bool, opset: int) -> Any:
+def _convert(model: Any, plan: InputPlan, classifier: bool, opset: int | dict[str, int]) -> Any:
     convert_sklearn = require("skl2onnx").convert_sklearn
-    float_tensor = require("skl2onnx.common.data_types").FloatTensorType
-    options = {id(model): {"zipmap": False}} if classifier else None
+    options = {id(plan.to_convert): {"zipmap": False}} if classifier else None
     try:
         converted = convert_sklearn(
-            model,
-            initial_types=[("input", float_tensor([None, n_features]))],
+            plan.to_convert,
+            initial_types=plan.initial_types,
             options=options,
             target_opset=opset,
             name=type(model).__name__,  # skl2onnx names the graph with a random UUID otherwise: no stable hash
         )
     except Exception as exc:  # skl2onnx raises RuntimeError, MissingShapeCalculator, NotImplementedError, ...
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnsupportedModelError(f"skl2onnx cannot convert the {describe_estimator(model)}: {first_line}") from None
+        hint = ""
+        if plan.columns is None and getattr(model, "feature_names_in_", None) is not None:
+            hint = "; it was fitted on a DataFrame: pass sample=<a DataFrame of its columns> (--sample data.csv)"
+        raise UnsupportedModelError(
+            f"skl2onnx cannot convert the {describe_estimator(model)}: {first_line}{hint}"
+        ) from None
     return converted
 
 
@@ -132,7 +140,7 @@ def _output_descriptions(converted: Any, classifier: bool) -> dict[str, str]:
 
 
 def _source_predict(model: Any, classifier: bool) -> SourcePredict:
-    def predict(batch: np.ndarray) -> Mapping[str, np.ndarray]:
+    def predict(batch: Any) -> Mapping[str, np.ndarray]:
         if classifier:
             return {"label": np.asarray(model.predict(batch)), "probabilities": np.asarray(model.predict_proba(batch))}
         return {"output": np.asarray(model.predict(batch))}
@@ -140,43 +148,68 @@ def _source_predict(model: Any, classifier: bool) -> SourcePredict:
     return predict
 
 
+def _plan(model: Any, n_features: int | None, sample: Any, quantize: str | None) -> InputPlan:
+    """By name and type for a DataFrame-fitted model given a DataFrame; positional float32 features else."""
+    if takes_columns(model, sample):
+        return frame_plan(model, sample, model.predict, quantize)
+    data = None if sample is None else np.asarray(sample, dtype=np.float32)
+    return array_plan(model, _feature_count(model, n_features, data), data)
+
+
 def export_sklearn(
     model: Any,
     path: str | Path,
     *,
     n_features: int | None = None,
-    sample: np.ndarray | None = None,
+    sample: Any = None,
     **options: Unpack[ExportOptions],
 ) -> ExportReport:
-    """Convert, check parity on ``sample`` (or 64 generated rows), tune if asked, write; raises an ExportError."""
+    """Convert, check parity on ``sample`` (an array, a DataFrame, or 64 generated rows), tune if asked, write;
+    raises an ExportError."""
     sklearn, skl2onnx = require("sklearn"), require("skl2onnx")
     for package in ("onnx", "onnxruntime"):
         require(package)
     tuning = tuning_of(options)
     _check_fitted_model(model)
-    data = None if sample is None else np.asarray(sample, dtype=np.float32)
-    n = _feature_count(model, n_features, data)
+    libraries = booster_libraries(estimator for estimator, _ in estimators_in(model))
+    register(libraries)
     classifier = bool(require("sklearn.base").is_classifier(model))
     labels = _class_labels(model, options.get("class_labels")) if classifier else None
-    converted = _convert(model, n, classifier, options.get("opset", DEFAULT_OPSET))
+    plan = _plan(model, n_features, sample, tuning.quantize)
+    converted = _convert(model, plan, classifier, target_opset(options.get("opset", DEFAULT_OPSET), libraries))
     converted = _contract_outputs(model, converted, classifier)
+    compare = ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",))
+    source, tolerance = _source_predict(model, classifier), tolerance_of(options)
+    plan = settled(plan, converted.SerializeToString(), source, replace(compare, feeds_of=plan.feeds_of), tolerance)
     card = card_of(
         options,
         Path(path),
         task="classification" if classifier else "regression",
-        input_default=f"float32 [batch, {n}]: {n} numeric features",
+        input_default=plan.inputs.get(INPUT_NAME, ""),
         outputs=_output_descriptions(converted, classifier),
-        source=("scikit-learn", sklearn.__version__, f"skl2onnx {skl2onnx.__version__}"),
+        source=_source_of(sklearn.__version__, skl2onnx.__version__, libraries),
         class_labels=labels,
+        inputs=plan.inputs if plan.columns is not None else None,
+        columns=[column.to_dict() for column in plan.columns] if plan.columns is not None else None,
     )
-    primary = data if data is not None else generated_batch((n,), GENERATED_ROWS)
     return finish_export(
         converted,
         card=card,
-        source=_source_predict(model, classifier),
-        batches=parity_batches(primary),
-        spec=ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",)),
-        tolerance=tolerance_of(options),
+        source=source,
+        batches=plan.batches,
+        spec=replace(compare, feeds_of=plan.feeds_of),
+        tolerance=tolerance,
         path=Path(path),
+        notes=plan.notes,
         tuning=tuning,
     )
+
+
+def _source_of(sklearn_version: str, skl2onnx_version: str, libraries: set[str]) -> tuple[str, str, str]:
+    """(framework, its version, converter): the boosters' library when the model holds one."""
+    converter = f"skl2onnx {skl2onnx_version}"
+    if not libraries:
+        return "scikit-learn", sklearn_version, converter
+    onnxmltools = require("onnxmltools")
+    library = sorted(libraries)[0]
+    return library, require(library).__version__, f"{converter} + onnxmltools {onnxmltools.__version__}"

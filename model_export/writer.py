@@ -13,10 +13,9 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from model_export.deps import require
 from model_export.errors import UnsupportedModelError
@@ -74,14 +73,14 @@ OPTIMIZE_HINT = "the failing graph is onnxruntime's optimised one (--optimize); 
 def _optimized(
     model: onnx.ModelProto,
     source: SourcePredict,
-    batches: Sequence[np.ndarray],
+    batches: Sequence[Any],
     spec: ParitySpec,
     tolerance: Tolerance,
 ) -> tuple[onnx.ModelProto, ParityResult, OptimizationResult]:
     """The optimised graph, its own parity result (raises ParityError) and its session-creation figures."""
     optimized = optimize_graph(model.SerializeToString())
     _check(optimized)
-    hinted = ParitySpec(spec.compare, spec.label, (*spec.hints, OPTIMIZE_HINT))
+    hinted = replace(spec, hints=(*spec.hints, OPTIMIZE_HINT))
     parity = check_parity(open_session(optimized.SerializeToString()), source, batches, hinted, tolerance)
     return optimized, parity, measure(model, optimized)
 
@@ -111,7 +110,7 @@ def finish_export(
     *,
     card: ModelCard,
     source: SourcePredict,
-    batches: Sequence[np.ndarray],
+    batches: Sequence[Any],
     spec: ParitySpec,
     tolerance: Tolerance,
     path: Path,

@@ -4,7 +4,8 @@ The model path parameters take only the served names and versions, so the docume
 only values (an ``enum``): Swagger UI offers them in a drop-down, generated clients get constants, and
 a fuzzer driven by the document reaches the routes' logic instead of stopping at 404 every time. The
 request bodies get an example that the default model accepts (one all-zero instance, as the warm-up
-runs), so "Try it out" works as it opens, whatever the model.
+runs, or a tabular model's records built from its column schema), so "Try it out" works as it opens,
+whatever the model.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from handler.codec import to_json_list
+from handler.columns import example_records
 from handler.dataplane import DataPlane
 from handler.model import ModelInfo, warmup_feeds
 from handler.repository import ModelRepository, version_order
@@ -40,7 +42,16 @@ def _pin_models(document: dict[str, Any], repository: ModelRepository) -> None:
 
 
 def _body_examples(info: ModelInfo) -> dict[str, Any]:
-    """A request body per operation kind that this model accepts: one all-zero instance."""
+    """A request body per operation kind that this model accepts: one all-zero instance, or for a tabular model
+    records of example values (with null where it takes a missing value)."""
+    if info.columns is not None:
+        records = example_records(info.columns)
+        tensors = [
+            {"name": column.name, "shape": [1, *column.spec.shape[1:]], "datatype": column.spec.datatype}
+            | {"data": [records[0][column.name]]}
+            for column in info.columns
+        ]
+        return {"infer": {"inputs": tensors}, "predict": {"instances": records}}
     feeds = warmup_feeds(info.inputs)
     tensors = [
         {"name": spec.name, "shape": list(feeds[spec.name].shape), "datatype": spec.datatype}

@@ -1,0 +1,56 @@
+"""/predict's body forms as the model's feeds: ``instances``, ``inputs`` and MLflow's ``dataframe_split`` and
+``dataframe_records`` (what its scoring server's users already send).
+
+A tabular model (one with a ``columns`` schema) takes rows as objects of columns and ``inputs`` as columns, with
+null as missing where it imputes (handler.columns); any other model takes what /predict always took: an array
+per row for one input, an object keyed by input name for several (handler.codec).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from handler.codec import columns_of_inputs, instances_to_feeds
+from handler.columns import columns_to_feeds, records_to_feeds
+from handler.errors import BadRequest
+from handler.model import ModelInfo
+from handler.request_bodies import DataFrameSplit, PredictRequest
+
+
+def rows_to_feeds(rows: list[Any], info: ModelInfo, prefix: str) -> dict[str, np.ndarray]:
+    """Rows as feeds: objects of columns for tabular models, else instances as /predict has always taken them."""
+    if not rows:
+        raise BadRequest(f"{prefix}: expected at least one row")
+    if info.columns is not None:
+        return records_to_feeds(rows, info.columns, prefix)
+    return instances_to_feeds(rows, info.inputs, prefix)
+
+
+def _split_rows(split: DataFrameSplit, info: ModelInfo) -> list[Any]:
+    """dataframe_split's rows: objects keyed by its columns (the rows themselves for a one-input positional model,
+    whose columns are only positions)."""
+    if len(set(split.columns)) != len(split.columns):
+        raise BadRequest("dataframe_split.columns: a column is named twice: expected each name once")
+    for index, row in enumerate(split.data):
+        if len(row) != len(split.columns):
+            raise BadRequest(
+                f"dataframe_split.data[{index}] has {len(row)} values for {len(split.columns)} columns: expected one "
+                "value per column"
+            )
+    if info.columns is None and len(info.inputs) == 1:
+        return split.data
+    return [dict(zip(split.columns, row, strict=True)) for row in split.data]
+
+
+def predict_feeds(request: PredictRequest, info: ModelInfo) -> dict[str, np.ndarray]:
+    """The feeds of a /predict body, whichever form it takes; raises BadRequest naming the row and column."""
+    form, value = request.rows_form()
+    if isinstance(value, DataFrameSplit):
+        return rows_to_feeds(_split_rows(value, info), info, "dataframe_split.data")
+    if isinstance(value, dict):
+        if info.columns is not None:
+            return columns_to_feeds(value, info.columns, form)
+        return columns_of_inputs(value, info.inputs, form)
+    return rows_to_feeds(value, info, form)
