@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml $(RUNTIME_LOCK) $(DEV_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "onnx-lambda needs Python 3.11 or newer")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet pip==$(PIP_VERSION)
-	$(BIN)/python -m pip install --quiet -e '.[export,dev,bench]' -c $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet -e '.[export,dev,bench,eval]' -c $(DEV_LOCK)
 	@touch $(STAMP)
 
 # Deploy-time tools in their own venv: SAM CLI, cfn-lint, checkov and uv pin things our venv must not see.

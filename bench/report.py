@@ -15,6 +15,9 @@ from bench.batch_path import BatchPath
 from bench.cold_start import ColdStart
 from bench.export_figures import section as export_section
 from bench.hostile_files import HostileFile, section
+from bench.record_path import TARGET as RECORDS_TARGET
+from bench.record_path import RecordPath
+from bench.record_path import section as records_section
 from bench.warm_latency import Warm
 
 
@@ -28,6 +31,7 @@ class Results:
     threads: list[Warm] = field(default_factory=list)
     batch: list[BatchPath] = field(default_factory=list)
     hostile: list[HostileFile] = field(default_factory=list)
+    records: list[RecordPath] = field(default_factory=list)
     footprint: dict[str, float] = field(default_factory=dict)
     peer_footprint: tuple[float, int] = (0.0, 0)
     quantization: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +52,7 @@ def targets(r: Results) -> list[str]:
     batch_json, batch_binary = _find(r.wire, "project", "infer-256"), _find(r.wire, "project", "binary-256")
     size = max(r.footprint.values())
     jsonl = r.batch[0]
+    records = r.records[0].ratio or 0.0
     rows = [
         ("cold start, first response vs the peer", "≤ 0.25x", f"{cold / peer:.2f}x", cold / peer <= 0.25),
         ("cold start, first response vs the floor", "≤ 2x", f"{cold / floor:.2f}x", cold / floor <= 2),
@@ -72,6 +77,12 @@ def targets(r: Results) -> list[str]:
         ),
         ("runtime install size (largest arch)", "≤ 130 MB", f"{size:.0f} MB", size <= 130),
         ("S3 batch path, JSON Lines, records/s vs raw run", "≥ 0.5x", f"{jsonl.ratio:.2f}x", jsonl.ratio >= 0.5),
+        (
+            "/predict, 256 named records vs 256 positional rows",
+            f"≤ {RECORDS_TARGET}x",
+            f"{records:.2f}x",
+            records <= RECORDS_TARGET,
+        ),
     ]
     lines = ["| figure | target | measured | |", "|---|---|---|---|"]
     lines += [f"| {name} | {target} | {value} | {_mark(met)} |" for name, target, value, met in rows]
@@ -152,7 +163,7 @@ def other_sections(r: Results) -> list[str]:
     for b in r.batch:
         rates = f"{b.handler_records_s:,.0f} | {b.raw_records_s:,.0f} | {b.ratio:.2f}"
         lines += [f"| {b.file_format} | {b.records:,} | {b.file_mib:.1f} | {rates} | {b.peak_rss_mib:.0f} |"]
-    lines += ["", *section(r.hostile)]
+    lines += ["", *section(r.hostile), "", *records_section(r.records)]
     lines += ["", "## Footprint", "", "| set | MB |", "|---|---|"]
     lines += [f"| this project, what the image installs ({arch}) | {mb:.0f} |" for arch, mb in r.footprint.items()]
     lines += [f"| the peer: torch (CPU build) + fastapi + mangum + numpy, {peer_count} distributions | {peer_mb:.0f} |"]

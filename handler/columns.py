@@ -152,12 +152,27 @@ def column_array(column: Column, values: Sequence[Any], where: Where) -> np.ndar
     return array.reshape((-1, 1)) if len(column.spec.shape) == 2 else array
 
 
-def _in_record(prefix: str, name: str, index: int) -> str:
+def _in_record(prefix: str, index: int, name: str) -> str:
     return f"{prefix}[{index}].{name}"
 
 
 def _in_column(prefix: str, name: str, index: int) -> str:
     return f"{prefix}.{name}[{index}]"
+
+
+def _named(where: Callable[[int, str], str], name: str, index: int) -> str:
+    return where(index, name)
+
+
+def values_to_feeds(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], where: Callable[[int, str], str]
+) -> dict[str, np.ndarray]:
+    """Rows of column values (an absent column is missing) as the model's feeds; ``where(row, column)`` names a
+    value in an error."""
+    return {
+        column.name: column_array(column, [row.get(column.name) for row in rows], partial(_named, where, column.name))
+        for column in columns
+    }
 
 
 def records_to_feeds(records: Sequence[Any], columns: Sequence[Column], prefix: str) -> dict[str, np.ndarray]:
@@ -174,12 +189,7 @@ def records_to_feeds(records: Sequence[Any], columns: Sequence[Column], prefix: 
             raise BadRequest(
                 f"{prefix}[{index}]: unknown column {unknown[:100]!r}: the model takes {', '.join(sorted(names))}"
             )
-    return {
-        column.name: column_array(
-            column, [record.get(column.name) for record in records], partial(_in_record, prefix, column.name)
-        )
-        for column in columns
-    }
+    return values_to_feeds(records, columns, partial(_in_record, prefix))
 
 
 def columns_to_feeds(data: Mapping[str, Any], columns: Sequence[Column], prefix: str) -> dict[str, np.ndarray]:

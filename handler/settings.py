@@ -53,6 +53,8 @@ ENV_NAMES: dict[str, str] = {
     "batch_time_margin_s": "BATCH_TIME_MARGIN_SECONDS",
     "jobs_result_bucket": "JOBS_RESULT_BUCKET",
     "jobs_result_prefix": "JOBS_RESULT_PREFIX",
+    "batch_label_column": "BATCH_LABEL_COLUMN",
+    "batch_passthrough_columns": "BATCH_PASSTHROUGH_COLUMNS",
 }
 
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens.
@@ -102,6 +104,11 @@ class Settings(BaseModel):
     # OUTPUT_BUCKET, else INPUT_BUCKET); with neither set, no job may name a result_uri.
     jobs_result_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None
     jobs_result_prefix: Annotated[str, Field(pattern=FOLDER_PATTERN)] = "jobs/"
+    # A batch file's column holding the true value: passed through to the predictions, and the counts its
+    # metrics are made of go into each summary (onnx-lambda evaluate reads them).
+    batch_label_column: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    # Comma-separated columns of a batch file passed through to its predictions (an id of one's own, a date).
+    batch_passthrough_columns: Annotated[str, Field(max_length=4096)] = ""
 
     @field_validator("log_level")
     @classmethod
@@ -137,6 +144,10 @@ class Settings(BaseModel):
         if bucket == (self.input_bucket or bucket) and overlap(jobs, self.input_prefix):
             raise ValueError(f"JOBS_RESULT_PREFIX {jobs!r} and INPUT_PREFIX {self.input_prefix!r} overlap")
         return self
+
+    def passthrough_columns(self) -> tuple[str, ...]:
+        """BATCH_PASSTHROUGH_COLUMNS as names, blanks dropped."""
+        return tuple(name.strip() for name in self.batch_passthrough_columns.split(",") if name.strip())
 
     def job_results_bucket(self) -> str | None:
         """Where SQS jobs' answers go: JOBS_RESULT_BUCKET, else the output bucket, else the input bucket."""

@@ -36,6 +36,19 @@ def _shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+NAMED_DTYPES = ("float32", "int64", "int32", "bool")
+
+
+def _named_input(text: str) -> tuple[str, tuple[int, ...], str]:
+    name, _, rest = text.partition(":")
+    shape_text, _, dtype = rest.partition(":")
+    if not name or not shape_text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME:SHAPE[:DTYPE], e.g. category:1:int64")
+    if (dtype or "float32") not in NAMED_DTYPES:
+        raise argparse.ArgumentTypeError(f"{text!r}: dtype {dtype!r} is not one of {', '.join(NAMED_DTYPES)}")
+    return name, _shape(shape_text), dtype or "float32"
+
+
 def _json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
@@ -126,6 +139,15 @@ def _torch_parser(commands: Any) -> None:
     parser.add_argument("--init-kwargs", type=_json_object, metavar="JSON", help="keyword arguments for --module")
     data = parser.add_mutually_exclusive_group(required=True)
     data.add_argument("--input-shape", type=_shape, metavar="1,1,8,8", help="example input shape, batch first")
+    data.add_argument(
+        "--input",
+        type=_named_input,
+        action="append",
+        metavar="NAME:SHAPE[:DTYPE]",
+        help="one of several named inputs, in forward's order (repeat it): e.g. --input numeric:1,8 "
+        "--input category:1:int64 (DTYPE float32, int64, int32 or bool; integers are zeros unless the module's "
+        "parity needs more: use the Python API's example_input for real values)",
+    )
     data.add_argument("--sample", metavar="FILE", help="parity inputs, .npy (any shape) or .csv, batch first")
     parser.add_argument("--task", choices=["classification", "regression"], default="classification")
     parser.add_argument(

@@ -11,6 +11,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from model_export import loading
 from model_export.deps import require
 from model_export.digits import build_default_models, render_table
@@ -69,15 +71,24 @@ def export_torch_command(args: argparse.Namespace) -> ExportReport:
     """``torch (--module M:C --state-dict F | --torchscript F | --exported F) -o OUT [...]``; raises ExportError."""
     module = _torch_module(args)
     sample = loading.load_sample(Path(args.sample)) if args.sample else None
+    named = {name: _example(shape, dtype) for name, shape, dtype in args.input} if args.input else None
     return export_torch(
         module,
         Path(args.output),
+        example_input=named,
         input_shape=args.input_shape,
         sample=sample,
         task=args.task,
         outputs_kind=args.outputs,
         **_options(args),
     )
+
+
+def _example(shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """A named input's example from the command line: generated floats, zeros for integers and flags."""
+    if dtype == "float32":
+        return np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    return np.zeros(shape, dtype=dtype)
 
 
 def inspect_command(args: argparse.Namespace) -> None:

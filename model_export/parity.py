@@ -29,6 +29,27 @@ def single_input(batch: np.ndarray) -> dict[str, np.ndarray]:
     return {INPUT_NAME: batch}
 
 
+def named_inputs(batch: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The feeds of a graph of several named inputs: the batch is already one array per name."""
+    return dict(batch)
+
+
+def named_batches(examples: Mapping[str, np.ndarray], rows: int, seed: int = 0) -> list[dict[str, np.ndarray]]:
+    """Parity batches for named inputs: ``rows`` rows and another size; float inputs generated, integer and
+    boolean ones (indices into an embedding, flags) the example's own values cycled, so they stay in range."""
+    batches = []
+    for count in (rows, next(n for n in (3, 5, 7) if n != rows)):
+        batch = {}
+        for name, example in examples.items():
+            shape = (count, *example.shape[1:])
+            if example.dtype.kind == "f":
+                batch[name] = generated_batch(example.shape[1:], count, seed).astype(example.dtype)
+            else:
+                batch[name] = np.resize(example, shape)
+        batches.append(batch)
+    return batches
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """How close is close enough: np.isclose's atol and rtol, and the class agreement required."""
@@ -97,6 +118,13 @@ def generated_batch(instance_shape: Sequence[int], rows: int, seed: int = 0) -> 
     return np.random.default_rng(seed).standard_normal((rows, *instance_shape)).astype(np.float32)
 
 
+def shape_of(batch: Any) -> str:
+    """A batch's shape for messages: an array's or a DataFrame's, or each named input's."""
+    if isinstance(batch, Mapping):
+        return "{" + ", ".join(f"{name}: {list(np.shape(value))}" for name, value in batch.items()) + "}"
+    return str(list(np.shape(batch)))
+
+
 def _run_source(source: SourcePredict, batch: Any) -> Mapping[str, np.ndarray]:
     try:
         return source(batch)
@@ -105,7 +133,7 @@ def _run_source(source: SourcePredict, batch: Any) -> Mapping[str, np.ndarray]:
     except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise ShapeMismatchError(
-            f"the source model fails on a batch of shape {list(batch.shape)}: {type(exc).__name__}: {message}; "
+            f"the source model fails on a batch of shape {shape_of(batch)}: {type(exc).__name__}: {message}; "
             "it must accept any batch size along axis 0"
         ) from None
 
@@ -115,7 +143,7 @@ def _run_session(session: Any, batch: Any, feeds_of: FeedsOf) -> dict[str, np.nd
         results = session.run(None, dict(feeds_of(batch)))
     except Exception as exc:  # onnxruntime's errors carry the node that failed
         raise ParityError(
-            f"the exported graph fails on a batch of shape {list(batch.shape)} that the source model accepts: {exc}; "
+            f"the exported graph fails on a batch of shape {shape_of(batch)} that the source model accepts: {exc}; "
             "nothing was written"
         ) from None
     names = [output.name for output in session.get_outputs()]

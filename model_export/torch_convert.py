@@ -18,8 +18,8 @@ import onnx
 import torch
 
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
-from model_export.parity import SourcePredict, generated_batch
-from model_export.torch_wrappers import ClassifierHead
+from model_export.parity import INPUT_NAME, SourcePredict, generated_batch
+from model_export.torch_wrappers import ClassifierHead, NamedInputsClassifierHead
 
 TORCH_VERSION = str(torch.__version__)
 CONVERTER = f"torch.onnx (TorchScript exporter) {TORCH_VERSION}"
@@ -44,6 +44,12 @@ class Converted:
     class_labels: list[str] | None
     notes: tuple[str, ...]
     source: SourcePredict
+    examples: dict[str, np.ndarray]  # the tracing example of each input, by graph input name
+
+    @property
+    def named_inputs(self) -> bool:
+        """Whether the module takes several named inputs (fed as a mapping), not the one ``input``."""
+        return list(self.examples) != [INPUT_NAME]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -75,16 +81,34 @@ def example_tensor(example_input: Any, input_shape: Sequence[int] | None, sample
     raise ValueError("pass example_input, input_shape or sample: the exporter needs the input's shape")
 
 
+def _named_tensor(name: str, value: Any) -> torch.Tensor:
+    """One named example input as a CPU tensor of its own dtype (float32 unless it holds integers or booleans)."""
+    tensor = value.detach().cpu() if isinstance(value, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(value))
+    if tensor.ndim < 1:
+        raise ShapeMismatchError(f"example input {name!r} is a scalar: expected a batch, axis 0 first")
+    return tensor if tensor.dtype in (torch.int64, torch.int32, torch.bool) else tensor.to(torch.float32)
+
+
 def prepare(
     module: Any, example_input: Any, input_shape: Sequence[int] | None, sample: np.ndarray | None
-) -> torch.Tensor:
-    """Check the module and build the tracing example; raises NotAModelError or ShapeMismatchError."""
+) -> dict[str, torch.Tensor]:
+    """Check the module and build the tracing example of each input, by name (``input`` for one unnamed input;
+    a mapping of example inputs names them, in the order forward takes them); raises NotAModelError or
+    ShapeMismatchError."""
     check_module(module)
+    if isinstance(example_input, Mapping):
+        if not example_input or input_shape is not None or sample is not None:
+            raise ValueError("named example inputs take neither input_shape nor a sample array: give each input")
+        return {str(name): _named_tensor(str(name), value) for name, value in example_input.items()}
     example = example_tensor(example_input, input_shape, sample)
     if sample is not None and sample.shape[1:] != tuple(example.shape[1:]):
         expected = ", ".join(str(size) for size in example.shape[1:])
         raise ShapeMismatchError(f"sample data has shape {list(sample.shape)}; expected [rows, {expected}]")
-    return example
+    return {INPUT_NAME: example}
+
+
+def _shapes(examples: Mapping[str, torch.Tensor]) -> str:
+    return ", ".join(f"{name} {list(tensor.shape)}" for name, tensor in examples.items())
 
 
 def set_eval(module: torch.nn.Module) -> bool:
@@ -98,16 +122,20 @@ def set_eval(module: torch.nn.Module) -> bool:
     return True
 
 
-def probe(module: torch.nn.Module, example: torch.Tensor) -> list[torch.Tensor]:
-    """Run the module once on the example in eval mode; raises ShapeMismatchError if it does not fit."""
+def probe(module: torch.nn.Module, examples: Mapping[str, torch.Tensor]) -> list[torch.Tensor]:
+    """Run the module once on the examples in eval mode; raises ShapeMismatchError if they do not fit."""
     set_eval(module)
     try:
         with torch.no_grad():
-            result = module(example)
+            result = module(*examples.values())
     except Exception as exc:
+        if list(examples) == [INPUT_NAME]:
+            given, fix = f"an input of shape {list(examples[INPUT_NAME].shape)}", "the shape"
+        else:
+            given, fix = f"inputs {_shapes(examples)}", "the shapes (in forward's order)"
         raise ShapeMismatchError(
-            f"the {type(module).__name__} fails on an input of shape {list(example.shape)}: {_first_line(exc)}; "
-            "give the shape the module expects, batch axis first"
+            f"the {type(module).__name__} fails on {given}: {_first_line(exc)}; give {fix} the module expects, "
+            "batch axis first"
         ) from None
     outputs = list(result) if isinstance(result, tuple | list) else [result]
     for position, output in enumerate(outputs):
@@ -134,10 +162,19 @@ def class_labels(module: torch.nn.Module, outputs: list[torch.Tensor], given: Se
     return [str(label) for label in given]
 
 
-def exportable(module: torch.nn.Module, classifier: bool, outputs_kind: str) -> torch.nn.Module:
+def exportable(module: torch.nn.Module, classifier: bool, outputs_kind: str, inputs: int = 1) -> torch.nn.Module:
     """What is traced: the module itself, or wrapped to return (label, probabilities)."""
     if not classifier:
         return module
+    if inputs > 1:
+        if isinstance(module, torch.jit.ScriptModule):
+            raise UnsupportedModelError(
+                "a TorchScript classifier with several inputs cannot be wrapped: export it "
+                "with task='regression' (its scores as outputs) or as a plain module"
+            )
+        named: torch.nn.Module = NamedInputsClassifierHead(module, softmax=outputs_kind == "logits")
+        set_eval(named)
+        return named
     wrapper: torch.nn.Module = ClassifierHead(module, softmax=outputs_kind == "logits")
     if isinstance(module, torch.jit.ScriptModule):
         try:
@@ -150,17 +187,19 @@ def exportable(module: torch.nn.Module, classifier: bool, outputs_kind: str) -> 
     return wrapper
 
 
-def _run_exporter(module: torch.nn.Module, example: torch.Tensor, names: list[str], opset: int) -> onnx.ModelProto:
+def _run_exporter(
+    module: torch.nn.Module, examples: Mapping[str, torch.Tensor], names: list[str], opset: int
+) -> onnx.ModelProto:
     with tempfile.TemporaryDirectory(prefix="model_export-") as scratch:
         target = Path(scratch) / "model.onnx"
         torch.onnx.export(
             module,
-            (example,),
+            tuple(examples.values()),
             str(target),
             dynamo=False,  # the TorchScript exporter: no onnxscript needed
-            input_names=["input"],
+            input_names=list(examples),
             output_names=names,
-            dynamic_axes={name: {0: "batch"} for name in ["input", *names]},
+            dynamic_axes={name: {0: "batch"} for name in [*examples, *names]},
             opset_version=opset,
             external_data=False,
             training=torch.onnx.TrainingMode.EVAL if set_eval(module) else torch.onnx.TrainingMode.PRESERVE,
@@ -176,13 +215,13 @@ def _is_noise(entry: warnings.WarningMessage) -> bool:
 
 
 def trace(
-    module: torch.nn.Module, example: torch.Tensor, names: list[str], opset: int
+    module: torch.nn.Module, examples: Mapping[str, torch.Tensor], names: list[str], opset: int
 ) -> tuple[onnx.ModelProto, tuple[str, ...]]:
     """Export with warnings recorded as notes (announcements dropped); raises UnsupportedModelError."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            model = _run_exporter(module, example, names, opset)
+            model = _run_exporter(module, examples, names, opset)
         except Exception as exc:
             raise UnsupportedModelError(
                 f"{CONVERTER} cannot export the {type(module).__name__}: {_first_line(exc)}"
@@ -198,9 +237,10 @@ def trace(
 def source_predict(module: torch.nn.Module, names: list[str], outputs_kind: str | None) -> SourcePredict:
     """The user's module as parity sees it; for classifiers, argmax and (for logits) softmax in torch."""
 
-    def predict(batch: np.ndarray) -> Mapping[str, np.ndarray]:
+    def predict(batch: np.ndarray | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+        arrays = list(batch.values()) if isinstance(batch, Mapping) else [batch]
         with torch.no_grad():
-            result = module(torch.from_numpy(np.ascontiguousarray(batch)))
+            result = module(*(torch.from_numpy(np.ascontiguousarray(array)) for array in arrays))
         outputs = list(result) if isinstance(result, tuple | list) else [result]
         if outputs_kind is None:
             return {name: output.numpy() for name, output in zip(names, outputs, strict=True)}
@@ -214,24 +254,26 @@ def source_predict(module: torch.nn.Module, names: list[str], outputs_kind: str 
 def convert(
     module: Any,
     *,
-    example: torch.Tensor,
+    examples: dict[str, torch.Tensor],
     classifier: bool,
     outputs_kind: str,
     labels: Sequence[str] | None,
     opset: int,
 ) -> Converted:
     """Probe, name the outputs, wrap and trace; raises ShapeMismatchError or UnsupportedModelError."""
-    outputs = probe(module, example)
+    outputs = probe(module, examples)
     named = class_labels(module, outputs, labels) if classifier else None
     single = ["output"] if len(outputs) == 1 else [f"output_{index}" for index in range(len(outputs))]
     names = ["label", "probabilities"] if classifier else single
-    model, notes = trace(exportable(module, classifier, outputs_kind), example, names, opset)
+    model, notes = trace(exportable(module, classifier, outputs_kind, len(examples)), examples, names, opset)
+    first = next(iter(examples.values()))
     return Converted(
         model=model,
         names=names,
-        instance_shape=tuple(int(size) for size in example.shape[1:]),
-        example_batch=int(example.shape[0]),
+        instance_shape=tuple(int(size) for size in first.shape[1:]),
+        example_batch=int(first.shape[0]),
         class_labels=named,
         notes=notes,
         source=source_predict(module, names, outputs_kind if classifier else None),
+        examples={name: tensor.numpy() for name, tensor in examples.items()},
     )

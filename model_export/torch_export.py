@@ -15,15 +15,17 @@ named ``output`` or ``output_0``, ``output_1``, ...
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from model_export.deps import require
+from model_export.errors import UnsupportedModelError
 from model_export.metadata import dims_of, shape_text
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
-from model_export.parity import ParitySpec, generated_batch, parity_batches
+from model_export.parity import ParitySpec, generated_batch, named_batches, named_inputs, parity_batches
 from model_export.report import ExportReport
 from model_export.writer import finish_export
 
@@ -68,6 +70,11 @@ def _parity_spec(names: Sequence[str], classifier: bool, notes: Sequence[str]) -
     return ParitySpec(compare=tuple(names), hints=_hints(notes))
 
 
+def _input_descriptions(examples: dict[str, np.ndarray]) -> dict[str, str]:
+    """What each named input holds, from its example: dtype and shape, batch first."""
+    return {name: f"{example.dtype} {shape_text(['batch', *example.shape[1:]])}" for name, example in examples.items()}
+
+
 def _check_arguments(task: str, outputs_kind: str) -> None:
     if task not in TASKS:
         raise ValueError(f"task={task!r}: expected one of {', '.join(TASKS)}")
@@ -94,11 +101,11 @@ def export_torch(
     from model_export import torch_convert  # noqa: PLC0415 - imports torch, so only once an export runs
 
     data = None if sample is None else np.asarray(sample, dtype=np.float32)
-    example = torch_convert.prepare(module, example_input, input_shape, data)
+    examples = torch_convert.prepare(module, example_input, input_shape, data)
     classifier = task == "classification"
     converted = torch_convert.convert(
         module,
-        example=example,
+        examples=examples,
         classifier=classifier,
         outputs_kind=outputs_kind,
         labels=options.get("class_labels"),
@@ -112,14 +119,23 @@ def export_torch(
         outputs=_output_descriptions(converted.model, classifier, outputs_kind),
         source=("pytorch", torch_convert.TORCH_VERSION, torch_convert.CONVERTER),
         class_labels=converted.class_labels,
+        inputs=_input_descriptions(converted.examples) if converted.named_inputs else None,
     )
-    primary = data if data is not None else generated_batch(converted.instance_shape, GENERATED_ROWS)
+    spec = _parity_spec(converted.names, classifier, converted.notes)
+    if converted.named_inputs:
+        if tuning.quantize is not None:
+            raise UnsupportedModelError("--quantize int8 judges a one-input model on held-out x: export without it")
+        batches: list[Any] = named_batches(converted.examples, GENERATED_ROWS)
+        spec = replace(spec, feeds_of=named_inputs)
+    else:
+        primary = data if data is not None else generated_batch(converted.instance_shape, GENERATED_ROWS)
+        batches = parity_batches(primary, converted.example_batch)
     return finish_export(
         converted.model,
         card=card,
         source=converted.source,
-        batches=parity_batches(primary, converted.example_batch),
-        spec=_parity_spec(converted.names, classifier, converted.notes),
+        batches=batches,
+        spec=spec,
         tolerance=tolerance_of(options),
         path=Path(path),
         tuning=tuning,

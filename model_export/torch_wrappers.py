@@ -28,3 +28,18 @@ class ClassifierHead(nn.Module):
         scores = self.inner(x)
         probabilities = torch.softmax(scores, dim=1) if self.softmax else scores
         return torch.argmax(scores, dim=1), probabilities
+
+
+class NamedInputsClassifierHead(nn.Module):
+    """The same for a module taking several inputs (traced, not scripted: TorchScript has no *args)."""
+
+    def __init__(self, inner: nn.Module, softmax: bool) -> None:
+        super().__init__()
+        self.inner = inner
+        self.softmax = softmax
+
+    def forward(self, *inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The index of the most probable class and the class probabilities."""
+        scores = self.inner(*inputs)
+        probabilities = torch.softmax(scores, dim=1) if self.softmax else scores
+        return torch.argmax(scores, dim=1), probabilities

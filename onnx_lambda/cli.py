@@ -11,7 +11,7 @@ import argparse
 import sys
 import traceback
 
-from onnx_lambda import __version__, benchmarking, exporting, inspecting, invoking, scoring, serving
+from onnx_lambda import __version__, benchmarking, evaluating, exporting, inspecting, invoking, scoring, serving
 from onnx_lambda.errors import EXIT_CODES_HELP, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_UNEXPECTED, CliError, one_line
 from onnx_lambda.parsing import OneLineParser
 
@@ -26,11 +26,13 @@ EXAMPLES = """examples:
   onnx-lambda invoke --url http://127.0.0.1:8080 --path /predict --data @request.json
   onnx-lambda score data/ --out scored/
   onnx-lambda score s3://my-bucket/input/ --out s3://my-bucket/output/
+  onnx-lambda score customers.csv --label-column churned --out scored/
+  onnx-lambda evaluate s3://my-bucket/output/
   onnx-lambda bench models/my-model.onnx --batch-sizes 1,32,256
 
 `onnx-lambda COMMAND --help` explains each command, with more examples.
 """
-COMMANDS = (exporting, inspecting, serving, invoking, scoring, benchmarking)
+COMMANDS = (exporting, inspecting, serving, invoking, scoring, evaluating, benchmarking)
 
 
 def build_parser() -> OneLineParser:

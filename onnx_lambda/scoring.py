@@ -52,6 +52,15 @@ def register(commands: Commands) -> None:
     )
     parser.add_argument("--model", metavar="MODEL.onnx", help=MODEL_HELP)
     parser.add_argument("--force", action="store_true", help="score again what was scored before (same content)")
+    parser.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="the column holding the true value: passed through, and metrics.json, metrics.md and a PNG plot are "
+        "written to --out (BATCH_LABEL_COLUMN; needs the eval extra)",
+    )
+    parser.add_argument(
+        "--passthrough", metavar="A,B", help="columns copied into the predictions (BATCH_PASSTHROUGH_COLUMNS)"
+    )
     parser.add_argument("--json", action="store_true", help="print the summaries as JSON instead of text")
     parser.add_argument("--logs", action="store_true", help="show the function's own logs on stderr")
     parser.set_defaults(run=run)
@@ -71,6 +80,9 @@ def aws_errors() -> Iterator[None]:
 def run(args: argparse.Namespace) -> int:
     """Score SOURCE into --out; raises InputError, RemoteError, or RecordsFailed after the summary."""
     configure(resolve_model(args.model))
+    for name, value in (("BATCH_LABEL_COLUMN", args.label_column), ("BATCH_PASSTHROUGH_COLUMNS", args.passthrough)):
+        if value is not None:
+            os.environ[name] = value
     with init_errors(), function_output(args.logs):
         from handler.dataplane import DataPlane  # noqa: PLC0415 - the handler only for the commands that run it
         from handler.repository import load_repository  # noqa: PLC0415
@@ -84,7 +96,25 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         outcome = score_all(plane, settings, args.source, args.out, force=args.force, stream=sys.stderr)
     report(outcome.summaries, outcome.names, outcome.passed_over, time.perf_counter() - started, args.json)
+    if args.label_column:
+        evaluate_run(outcome.summaries, args.out, args.json)
     return check(outcome.summaries)
+
+
+def evaluate_run(summaries: list[dict[str, Any]], out: str, as_json: bool) -> None:
+    """The metrics of this run's labelled files, written to --out (onnx_lambda.evaluating)."""
+    from onnx_lambda.evaluating import headline, write_report  # noqa: PLC0415 - the eval extra, only when asked
+    from onnx_lambda.score_plan import out_location  # noqa: PLC0415
+    from onnx_lambda.stores import RoutedStore  # noqa: PLC0415
+
+    counts = [summary["labels"] for summary in summaries if isinstance(summary.get("labels"), dict)]
+    if not counts:
+        return
+    with aws_errors():
+        figures = write_report(RoutedStore(), counts, out_location(out))
+    if not as_json:
+        print(headline(figures))
+        print(f"report: {shown(figures['report']['metrics.md'])}")
 
 
 def shown(uri: str) -> str:

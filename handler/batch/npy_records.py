@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from handler.batch.records import Chunk, FileRejected, ReadBounds, RecordError
+from handler.batch.records import Chunk, FileRejected, ReadBounds, RecordError, Scorable
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
 
 
@@ -109,9 +109,7 @@ def _rows_chunk(flat: np.ndarray, first: int, instance: tuple[int, ...], spec: T
     for offset in range(whole):
         record = first + offset + 1
         if finite[offset]:
-            chunk.records.append(record)
-            chunk.ids.append(None)
-            chunk.instances.append(block[offset])
+            chunk.add(Scorable(record, None, block[offset], {}))
         else:
             chunk.errors.append(RecordError(record, None, None, f"row {record - 1}: holds NaN or Infinity"))
     return chunk

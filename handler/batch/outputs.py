@@ -1,8 +1,10 @@
 """Prediction files in the input's format, spooled (memory, then /tmp) until the whole file is published.
 
-- JSON Lines: one object per scored record, ``{"record", "id"?, "label", "score", "probabilities"}``
-  (or ``"outputs"`` for models that are not classifiers), exactly /predict's prediction plus where it came from.
-- CSV: a header, then ``record,[id,]label,score,<one column per class>`` (or ``record,[id,]`` and each
+- JSON Lines: one object per scored record, ``{"record", "id"?, <carried columns>, "label", "score",
+  "probabilities"}`` (or ``"outputs"`` for models that are not classifiers), exactly /predict's prediction plus
+  where it came from and the columns carried through (BATCH_PASSTHROUGH_COLUMNS, BATCH_LABEL_COLUMN; one named
+  like a prediction's key or a class is written as ``input_<name>``).
+- CSV: a header, then ``record,[id,]<carried...>,label,score,<one column per class>`` (or ``record,[id,]`` and each
   output value flattened as ``<output>_<i>``). Text cells (ids, labels, class names) are safe to open in a
   spreadsheet: one starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``,
   as OWASP's CSV injection guidance says, so it shows as text instead of running as a formula (a plain
@@ -23,6 +25,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from handler.batch.records import NOTHING_CARRIED, Carried
 from handler.model import ModelInfo
 from handler.predictions import class_names, prediction_dicts
 
@@ -37,23 +40,41 @@ def spool() -> IO[bytes]:
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, mode="w+b")
 
 
+# What a prediction already holds: a carried column of one of these names is written as input_<name>.
+PREDICTION_KEYS = frozenset({"record", "id", "label", "score", "probabilities", "outputs"})
+Extras = list[dict[str, Any]]
+
+
+def carried_keys(info: ModelInfo, carried: Carried) -> dict[str, str]:
+    """Each carried column's name in the predictions: its own, or input_<name> where a prediction's key (or a
+    class's column in CSV) already has it."""
+    taken = PREDICTION_KEYS | set(info.class_labels or ())
+    return {name: f"input_{name}" if name in taken else name for name in carried.names}
+
+
 class PredictionWriter:
     """Appends the predictions for one chunk at a time; ``finish`` hands back the whole file to upload."""
 
     extension = ".jsonl"
     content_type = "application/x-ndjson"
 
-    def __init__(self, info: ModelInfo) -> None:
+    def __init__(self, info: ModelInfo, carried: Carried = NOTHING_CARRIED) -> None:
         self.info = info
+        self.carried = carried_keys(info, carried)
         self.file = spool()
 
-    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
-        """One line per scored record, in order."""
+    def write(
+        self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray], extras: Extras | None = None
+    ) -> None:
+        """One line per scored record, in order, with the record's carried columns."""
         if not records:
             return
         lines = []
-        for record, record_id, prediction in zip(records, ids, prediction_dicts(self.info, results), strict=True):
+        predictions = prediction_dicts(self.info, results)
+        extras = extras or [{} for _ in records]
+        for record, record_id, carried, prediction in zip(records, ids, extras, predictions, strict=True):
             head: dict[str, Any] = {"record": record} if record_id is None else {"record": record, "id": record_id}
+            head |= {key: carried.get(name) for name, key in self.carried.items()}
             lines.append(_ENCODE_LINE(head | prediction))
         self.file.write(("\n".join(lines) + "\n").encode("utf-8"))
 
@@ -82,6 +103,13 @@ def _is_plain_number(text: str) -> bool:
     return text.strip() == text and text[1:2].isdigit()
 
 
+def _cell_text(value: Any) -> Any:
+    """A carried value as a CSV cell: as read from a CSV, or a JSON value written as JSON (null as empty)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str | int | float) else json.dumps(value)
+
+
 def _output_columns(results: dict[str, np.ndarray]) -> list[str]:
     return [f"{name}_{i}" for name, array in results.items() for i in range(int(np.prod(array.shape[1:])))]
 
@@ -92,8 +120,8 @@ class CsvPredictionWriter(PredictionWriter):
     extension = ".csv"
     content_type = "text/csv"
 
-    def __init__(self, info: ModelInfo) -> None:
-        super().__init__(info)
+    def __init__(self, info: ModelInfo, carried: Carried = NOTHING_CARRIED) -> None:
+        super().__init__(info, carried)
         self.text = io.TextIOWrapper(self.file, encoding="utf-8", newline="")
         self.rows = csv.writer(self.text, lineterminator="\n")
         # Python's csv writer (3.11) leaves a bare carriage return unquoted, which readers take for a line end:
@@ -101,17 +129,21 @@ class CsvPredictionWriter(PredictionWriter):
         self.quoted_rows = csv.writer(self.text, lineterminator="\n", quoting=csv.QUOTE_ALL)
         self.has_ids: bool | None = None
 
-    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
-        """One row per scored record, in order."""
+    def write(
+        self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray], extras: Extras | None = None
+    ) -> None:
+        """One row per scored record, in order: record, id, the carried columns, then the prediction."""
         if not records:
             return
         if self.has_ids is None:
             self.has_ids = any(record_id is not None for record_id in ids)
-            header = ["record", *(["id"] if self.has_ids else []), *self._columns(results)]
+            header = ["record", *(["id"] if self.has_ids else []), *self.carried.values(), *self._columns(results)]
             self._write_row([spreadsheet_safe(cell) for cell in header])
         id_cells = [[spreadsheet_safe(record_id or "")] for record_id in ids] if self.has_ids else [[] for _ in ids]
-        for record, id_cell, values in zip(records, id_cells, self._rows(results), strict=True):
-            self._write_row([record, *id_cell, *map(spreadsheet_safe, values)])
+        rows = zip(records, id_cells, extras or [{} for _ in records], self._rows(results), strict=True)
+        for record, id_cell, carried, values in rows:
+            carried_cells = [_cell_text(carried.get(name)) for name in self.carried]
+            self._write_row([record, *id_cell, *map(spreadsheet_safe, [*carried_cells, *values])])
 
     def _write_row(self, row: list[Any]) -> None:
         quoted = any(isinstance(cell, str) and "\r" in cell for cell in row)
@@ -146,8 +178,8 @@ class NpyPredictionWriter(PredictionWriter):
     extension = ".npy"
     content_type = "application/octet-stream"
 
-    def __init__(self, info: ModelInfo) -> None:
-        super().__init__(info)
+    def __init__(self, info: ModelInfo, carried: Carried = NOTHING_CARRIED) -> None:
+        super().__init__(info, carried)  # .npy inputs carry no columns: their rows are positions only
         self.dtype: np.dtype[Any] | None = None
         self.count = 0
 
@@ -161,7 +193,9 @@ class NpyPredictionWriter(PredictionWriter):
             fields += [(name, array.dtype.str, array.shape[1:]) for name, array in results.items()]
         return np.dtype(fields)
 
-    def write(self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray]) -> None:
+    def write(
+        self, records: list[int], ids: list[str | None], results: dict[str, np.ndarray], extras: Extras | None = None
+    ) -> None:
         """The chunk's rows, appended as raw bytes."""
         if not records:
             return

@@ -1,4 +1,4 @@
-"""Input files as a stream of chunks of records: JSON Lines here (CSV and .npy beside it), never the whole
+"""Input files as a stream of chunks of records (JSON Lines, CSV, .npy and tabular files beside it), never the whole
 file in memory.
 
 Each record is checked on its own, so one bad line costs one record, not the file: a chunk carries the
@@ -13,16 +13,13 @@ so memory is bounded by bytes whatever the lines hold.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from typing import IO, Any, NamedTuple
 
 import numpy as np
-import pydantic_core
 
 from handler.codec import json_to_array
 from handler.errors import RequestError
@@ -73,14 +70,47 @@ class RecordError:
         return value
 
 
+@dataclass(frozen=True)
+class Carried:
+    """The columns a file's records carry beside the model's inputs, passed through to the predictions:
+    BATCH_PASSTHROUGH_COLUMNS (an id of one's own, a timestamp) and BATCH_LABEL_COLUMN (the true value)."""
+
+    passthrough: tuple[str, ...] = ()
+    label: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every carried column, the label last."""
+        return tuple(dict.fromkeys([*self.passthrough, *([self.label] if self.label else [])]))
+
+
+NOTHING_CARRIED = Carried()
+
+
 @dataclass
 class Chunk:
-    """Consecutive records: the scorable ones stacked, the rest as errors."""
+    """Consecutive records: the scorable ones (an instance each: an array, or a tabular record's values by
+    column) with what they carry, the rest as errors."""
 
     records: list[int] = field(default_factory=list)
     ids: list[str | None] = field(default_factory=list)
-    instances: list[np.ndarray] = field(default_factory=list)
+    instances: list[Any] = field(default_factory=list)
     errors: list[RecordError] = field(default_factory=list)
+    extras: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, item: Scorable) -> None:
+        """Append one scorable record."""
+        self.records.append(item.record)
+        self.ids.append(item.id)
+        self.instances.append(item.instance)
+        self.extras.append(item.extras)
+
+    def keep(self, kept: list[int]) -> None:
+        """Keep only the scorable records at the positions ``kept`` (the others have become errors)."""
+        self.records = [self.records[i] for i in kept]
+        self.ids = [self.ids[i] for i in kept]
+        self.instances = [self.instances[i] for i in kept]
+        self.extras = [self.extras[i] for i in kept]
 
     def __len__(self) -> int:
         return len(self.records) + sum(error.count for error in self.errors)
@@ -172,18 +202,29 @@ def unreadable(exc: Exception, where: str) -> str:
     return f"{where}: cannot be read ({type(exc).__name__})"
 
 
-Parsed = tuple[int, str | None, np.ndarray] | RecordError
+class Scorable(NamedTuple):
+    """A record that was read: its number, its id, its instance and the columns it carries."""
+
+    record: int
+    id: str | None
+    instance: Any
+    extras: dict[str, Any]
 
 
-def attempt(record: int, line: int, where: str, parse: Callable[[], tuple[str | None, np.ndarray]]) -> Parsed:
-    """The parsed record, or its RecordError when ``parse`` rejects it or raises on what it reads."""
+Parsed = Scorable | RecordError
+Parse = Callable[[], tuple[str | None, Any] | tuple[str | None, Any, dict[str, Any]]]
+
+
+def attempt(record: int, line: int, where: str, parse: Parse) -> Parsed:
+    """The parsed record, or its RecordError when ``parse`` rejects it or raises on what it reads; ``parse``
+    gives the id and the instance, and the carried columns when the file has any."""
     try:
-        record_id, instance = parse()
+        parsed = parse()
     except RecordRejected as exc:
         return RecordError(record, line, exc.record_id, str(exc))
     except Exception as exc:  # any parser fault on a user's bytes is that record's failure
         return RecordError(record, line, None, unreadable(exc, where))
-    return record, record_id, instance
+    return Scorable(record, parsed[0], parsed[1], parsed[2] if len(parsed) == 3 else {})
 
 
 def chunked(items: Iterator[Parsed], bounds: ReadBounds) -> Iterator[Chunk]:
@@ -194,80 +235,10 @@ def chunked(items: Iterator[Parsed], bounds: ReadBounds) -> Iterator[Chunk]:
         if isinstance(item, RecordError):
             chunk.errors.append(item)
         else:
-            chunk.records.append(item[0])
-            chunk.ids.append(item[1])
-            chunk.instances.append(item[2])
-            held += item[2].nbytes
+            chunk.add(item)
+            held += item.instance.nbytes
         if len(chunk) >= bounds.chunk_records or held >= bounds.chunk_bytes:
             yield chunk
             chunk, held = Chunk(), 0
     if len(chunk):
         yield chunk
-
-
-def _jsonl_record(text: str | None, problem: str | None, spec: TensorSpec, where: str) -> tuple[str | None, np.ndarray]:
-    if text is None:
-        raise RecordRejected(f"{where}: {problem}")
-    if not text.strip():
-        raise RecordRejected(f"{where}: empty line; expected an instance")
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordRejected(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-    if not isinstance(value, dict):
-        return None, to_instance(value, spec, where)
-    if "instance" not in value or not set(value) <= {"id", "instance"}:
-        raise RecordRejected(f"{where}: an object needs 'instance' and may have 'id'; got keys {sorted(value)[:10]}")
-    given = value.get("id")
-    if given is not None and not isinstance(given, str | int):
-        raise RecordRejected(f"{where}: 'id' must be a string or an integer")
-    record_id = None if given is None else str(given)
-    try:
-        return record_id, to_instance(value["instance"], spec, where)
-    except RecordRejected as exc:
-        raise RecordRejected(str(exc), record_id) from None
-
-
-def _line_by_line(lines: list[Line], spec: TensorSpec, bounds: ReadBounds) -> Chunk:
-    items = (
-        attempt(n, n, f"line {n}", partial(_jsonl_record, text, problem, spec, f"line {n}"))
-        for n, text, problem, _ in lines
-    )
-    return next(chunked(items, ReadBounds(len(lines), sys.maxsize, bounds.record_bytes)))
-
-
-def _whole_chunk(lines: list[Line], spec: TensorSpec) -> Chunk | None:
-    """The chunk converted in one go when every line is on its own a plain array that fits, else None.
-
-    Each line is parsed alone (pydantic-core's parser: the same values as json.loads for valid JSON, about 4x
-    faster), so a record only ever comes from its own line; then one numpy conversion for the chunk instead
-    of one per line, with the same checks (json_to_array). Any doubt (an object, an empty or unreadable line,
-    a conversion error, a count that is off) sends the chunk down the line-by-line path, which finds and
-    reports each bad line on its own.
-    """
-    inner = spec.shape[1:]
-    if -1 in inner:
-        return None
-    try:
-        values = [_array_line(line.text) for line in lines]
-        array = json_to_array(values, spec.datatype, "chunk")
-    except Exception:  # any doubt at all: the line-by-line path says what is wrong, line by line
-        return None
-    if array.shape[:1] != (len(lines),) or math.prod(array.shape[1:]) != math.prod(inner):
-        return None
-    numbers = [line.number for line in lines]
-    return Chunk(records=numbers, ids=[None] * len(lines), instances=list(array.reshape(len(lines), *inner)))
-
-
-def _array_line(text: str | None) -> Any:
-    """One line's JSON array; ValueError for anything else (the line-by-line path then says what is wrong)."""
-    if text is None or text.lstrip()[:1] != "[" or '"' in text:
-        raise ValueError("not a plain array of numbers")  # strings would become a numpy array of 4 bytes a character
-    return pydantic_core.from_json(text)
-
-
-def read_jsonl(stream: IO[bytes], spec: TensorSpec, bounds: ReadBounds) -> Iterator[Chunk]:
-    """JSON Lines: each line an instance (array) or {"id": ..., "instance": [...]}."""
-    for batch in line_batches(read_lines(stream, bounds.record_bytes), bounds):
-        whole = _whole_chunk(batch, spec)
-        yield whole if whole is not None else _line_by_line(batch, spec, bounds)

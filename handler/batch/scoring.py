@@ -13,31 +13,39 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
+from handler.batch.chunk_scoring import score_chunk
 from handler.batch.csv_records import read_csv
+from handler.batch.jsonl_records import read_jsonl
+from handler.batch.label_counts import LabelCounts
 from handler.batch.npy_records import read_npy
 from handler.batch.output_keys import Outputs, outputs_for
 from handler.batch.outputs import WRITERS, PredictionWriter, spool
-from handler.batch.records import Chunk, FileRejected, ReadBounds, RecordError, format_of, read_jsonl
+from handler.batch.records import Carried, Chunk, FileRejected, ReadBounds, RecordError, format_of
 from handler.batch.store import ObjectHead, ObjectRef, ObjectReplaced, ObjectStore
+from handler.batch.table_records import read_table_csv, read_table_jsonl
+from handler.columns import Column
 from handler.dataplane import DataPlane
 from handler.model import OnnxModel
 from handler.observability import logger, metrics
-from handler.predictions import finite_rows
 from handler.settings import Settings
 from handler.signature import TensorSpec
 
-READERS: dict[str, Callable[[IO[bytes], TensorSpec, ReadBounds], Iterator[Chunk]]] = {
+READERS: dict[str, Callable[[IO[bytes], TensorSpec, ReadBounds, Carried], Iterator[Chunk]]] = {
     "jsonl": read_jsonl,
     "csv": read_csv,
-    "npy": read_npy,
+    "npy": lambda stream, spec, bounds, _: read_npy(stream, spec, bounds),
+}
+# A model with a column schema reads its columns by name; a .npy file has only positions.
+TABLE_READERS: dict[str, Callable[[IO[bytes], Sequence[Column], ReadBounds, Carried], Iterator[Chunk]]] = {
+    "jsonl": read_table_jsonl,
+    "csv": read_table_csv,
 }
 # How many versions of one key an invocation scores in a row when the object keeps being replaced while it
 # is scored; past that the invocation fails and the trigger's retry (or the next version's own event) goes on.
@@ -60,45 +68,6 @@ class Deadline:
         return self.remaining_ms() < self.margin_s * 1000
 
 
-def score_chunk(
-    plane: DataPlane, model: OnnxModel, chunk: Chunk
-) -> tuple[list[int], list[str | None], dict[str, np.ndarray]]:
-    """Infer the chunk's instances as one batch; records the model cannot score join chunk.errors."""
-    if not chunk.records:
-        return [], [], {}
-    name = model.info.inputs[0].name
-    try:
-        results = plane.run(model, {name: np.stack(chunk.instances)})
-    except Exception:
-        results = _one_by_one(plane, model, chunk)
-        if not chunk.records:
-            return [], [], {}
-    keep = finite_rows(results)
-    for index in np.flatnonzero(~keep).tolist():
-        reason = f"record {chunk.records[index]}: the model's output holds NaN or Infinity"
-        chunk.errors.append(RecordError(chunk.records[index], None, chunk.ids[index], reason))
-    records = [record for record, ok in zip(chunk.records, keep, strict=True) if ok]
-    ids = [record_id for record_id, ok in zip(chunk.ids, keep, strict=True) if ok]
-    return records, ids, {key: array[keep] for key, array in results.items()}
-
-
-def _one_by_one(plane: DataPlane, model: OnnxModel, chunk: Chunk) -> dict[str, np.ndarray]:
-    """Each instance alone; failures move to chunk.errors and the rest's results are concatenated."""
-    name = model.info.inputs[0].name
-    kept, parts = Chunk(), []
-    for record, record_id, instance in zip(chunk.records, chunk.ids, chunk.instances, strict=True):
-        try:
-            parts.append(plane.run(model, {name: instance[np.newaxis]}))
-        except Exception as exc:
-            chunk.errors.append(RecordError(record, None, record_id, f"record {record}: the model failed: {exc}"))
-            continue
-        kept.records.append(record)
-        kept.ids.append(record_id)
-        kept.instances.append(instance)
-    chunk.records, chunk.ids, chunk.instances = kept.records, kept.ids, kept.instances
-    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]} if parts else {}
-
-
 @dataclass
 class Tally:
     """Records in, scored and failed; in = scored + failed holds after every chunk."""
@@ -107,6 +76,7 @@ class Tally:
     failed: int = 0
     file_error: str | None = None
     scored_s: float = 0.0
+    labels: LabelCounts | None = None  # with BATCH_LABEL_COLUMN: what the metrics are made of
 
     @property
     def records_in(self) -> int:
@@ -117,14 +87,17 @@ def _json_line(value: dict[str, Any]) -> bytes:
     return (json.dumps(value, separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def summary_matches(summary: dict[str, Any] | None, head: ObjectHead, model: OnnxModel) -> bool:
-    """True when a published summary covers this exact content, scored by this model and version."""
+def summary_matches(summary: dict[str, Any] | None, head: ObjectHead, model: OnnxModel, label: str | None) -> bool:
+    """True when a published summary covers this exact content, scored by this model and version, with the same
+    label column (a summary without the label counts cannot be evaluated)."""
     if not summary:
         return False
-    return summary.get("input", {}).get("etag") == head.etag and summary.get("model") == {
-        "name": model.info.name,
-        "version": model.info.version,
-    }
+    labels = summary.get("labels")
+    return (
+        summary.get("input", {}).get("etag") == head.etag
+        and summary.get("model") == {"name": model.info.name, "version": model.info.version}
+        and (labels.get("column") if isinstance(labels, dict) else None) == label
+    )
 
 
 def _unsupported(key: str) -> str:
@@ -204,7 +177,7 @@ class ObjectScorer:
         started = time.perf_counter()
         if skip_done:
             existing = self.store.read_json(outputs.summary)
-            if summary_matches(existing, head, self.model):
+            if summary_matches(existing, head, self.model, self.settings.batch_label_column):
                 return {**(existing or {}), "status": "already-scored"}
         with spool() as errors:
             writer, tally = self._score_file(ref, fmt, head, errors)
@@ -228,26 +201,31 @@ class ObjectScorer:
         if fmt is None:
             tally = Tally(file_error=_unsupported(ref.key))
             errors.write(_json_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
-            return WRITERS["jsonl"](self.model.info), tally
+            return WRITERS["jsonl"](self.model.info, Carried()), tally
         with self.store.open(ref, head) as stream:
             return self._score_stream(stream, fmt, errors, head.size)
 
     def _score_stream(
         self, stream: IO[bytes], fmt: str, errors: IO[bytes], size: int
     ) -> tuple[PredictionWriter, Tally]:
-        writer = WRITERS[fmt](self.model.info)
-        tally = Tally()
-        settings = self.settings
+        settings, info = self.settings, self.model.info
+        carried = Carried(settings.passthrough_columns(), settings.batch_label_column)
+        writer = WRITERS[fmt](info, carried)
+        tally = Tally(labels=LabelCounts(carried.label, info.task) if carried.label else None)
         bounds = ReadBounds(settings.batch_chunk_records, settings.batch_chunk_bytes, settings.max_record_bytes, size)
         try:
-            for chunk in READERS[fmt](stream, self.model.info.inputs[0], bounds):
+            for chunk in self._chunks(stream, fmt, bounds, carried):
                 if self.deadline.passed():
                     raise OutOfTime("stopped before the invocation's time ran out; nothing was published")
-                records, ids, results = score_chunk(self.plane, self.model, chunk)
-                writer.write(records, ids, results)
+                scored = score_chunk(self.plane, self.model, chunk)
+                writer.write(scored.records, scored.ids, scored.results, scored.extras)
+                if tally.labels is not None and scored.records:
+                    tally.labels.add(
+                        info, [extras.get(tally.labels.column) for extras in scored.extras], scored.results
+                    )
                 for error in sorted(chunk.errors, key=lambda item: item.record or 0):
                     errors.write(_json_line(error.as_json()))
-                tally.scored += len(records)
+                tally.scored += len(scored.records)
                 tally.failed += sum(error.count for error in chunk.errors)
         except FileRejected as exc:
             tally.file_error = str(exc)
@@ -256,6 +234,19 @@ class ObjectScorer:
             writer.file.close()  # out of time or a fault: nothing of this object is published
             raise
         return writer, tally
+
+    def _chunks(self, stream: IO[bytes], fmt: str, bounds: ReadBounds, carried: Carried) -> Iterator[Chunk]:
+        """The file's chunks, read by column name for a model with a column schema, else by position."""
+        columns = self.model.info.columns
+        if columns is None:
+            return READERS[fmt](stream, self.model.info.inputs[0], bounds, carried)
+        if fmt not in TABLE_READERS:
+            names = ", ".join(column.name for column in columns)
+            raise FileRejected(
+                f"a .{fmt} file holds rows by position; this model takes named columns ({names}): send CSV with a "
+                "header or JSON Lines objects"
+            )
+        return TABLE_READERS[fmt](stream, columns, bounds, carried)
 
     def _summary(
         self, ref: ObjectRef, head: ObjectHead, outputs: Outputs, tally: Tally, total_s: float
@@ -267,6 +258,7 @@ class ObjectScorer:
             "model": {"name": self.model.info.name, "version": self.model.info.version},
             "records": {"in": tally.records_in, "scored": tally.scored, "failed": tally.failed},
             "file_error": tally.file_error,
+            **({"labels": tally.labels.as_json()} if tally.labels is not None else {}),
             "timings_ms": {"read_and_score": round(tally.scored_s * 1000, 1), "total": round(total_s * 1000, 1)},
             "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }

@@ -14,8 +14,9 @@ from cli_kit import one_error_line, run_cli
 from handler import __version__
 from onnx_lambda import errors
 from onnx_lambda.cli import main
+from testkit.process import run_python
 
-COMMANDS = ["export", "inspect", "serve", "invoke", "score", "bench"]
+COMMANDS = ["export", "inspect", "serve", "invoke", "score", "evaluate", "bench"]
 
 
 def test_top_level_help_lists_every_command_with_examples_and_the_exit_codes() -> None:
@@ -37,6 +38,15 @@ def test_every_command_help_has_a_description_and_examples(command: str) -> None
     examples = result.stdout.split("examples:\n")[1]
     assert f"  onnx-lambda {command}" in examples
     assert "exit codes: see onnx-lambda --help" in result.stdout
+
+
+def test_importing_the_command_line_reads_no_setting_so_each_command_configures_the_function_first() -> None:
+    # handler.settings caches the environment the first time a handler module reads it; a command imported
+    # with the CLI that pulled the batch code in would fix MODEL_PATH before `serve MODEL` could set it.
+    probe = "import sys, onnx_lambda.cli; print(sorted(m for m in sys.modules if m.startswith('handler.')))"
+    result = run_python(probe)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 def test_version_is_the_handler_packages_version() -> None:

@@ -76,14 +76,22 @@ class CurlLine:
         return json.loads(argv[argv.index("-d") + 1]) if "-d" in argv else None
 
 
+# A block the README marks so is run whole against its own model by tests/ecosystem/test_readme_pipeline.py.
+PIPELINE_RUN = "<!-- pipeline-run -->"
+
+
 def curl_lines(markdown: str) -> list[CurlLine]:
     """Every command in the Markdown's code blocks that starts with curl, continued while a line ends in a
-    backslash or a quote is still open (the README's multi-line -d '{...}')."""
+    backslash or a quote is still open (the README's multi-line -d '{...}'), except in a PIPELINE_RUN block."""
     found: list[CurlLine] = []
-    in_block, start, text = False, 0, ""
+    in_block, start, text, previous, skipped = False, 0, "", "", False
     for number, line in enumerate(markdown.splitlines(), start=1):
         if line.lstrip().startswith("```"):
             in_block = not in_block
+            skipped = in_block and previous == PIPELINE_RUN
+            continue
+        previous = line.strip() or previous
+        if skipped:
             continue
         if text:
             text += "\n" + line

@@ -10,8 +10,9 @@ import json
 import numpy as np
 import pytest
 
-from handler.batch import records
-from handler.batch.records import ReadBounds, read_jsonl
+from handler.batch import jsonl_records, records
+from handler.batch.jsonl_records import read_jsonl
+from handler.batch.records import ReadBounds
 from handler.signature import TensorSpec
 
 SPEC = TensorSpec("input", "FP32", (-1, 1, 8, 8), ("batch", None, None, None), "tensor(float)")
@@ -38,9 +39,11 @@ def test_a_clean_chunk_is_parsed_whole_and_equals_the_line_by_line_result(
     if nested:
         rows = [json.dumps(np.array(json.loads(row)).reshape(1, 8, 8).tolist()) for row in rows]
     with monkeypatch.context() as patch:
-        patch.setattr(records, "_line_by_line", lambda lines, spec, bounds: pytest.fail("parsed line by line"))
+        patch.setattr(
+            jsonl_records, "_line_by_line", lambda lines, spec, bounds, carried: pytest.fail("parsed line by line")
+        )
         whole = read(rows)
-    monkeypatch.setattr(records, "_whole_chunk", lambda lines, spec: None)
+    monkeypatch.setattr(jsonl_records, "_whole_chunk", lambda lines, spec: None)
     line_by_line = read(rows)
     assert [c.records for c in whole] == [c.records for c in line_by_line] == [[1, 2, 3, 4], [5, 6, 7]]
     for fast, slow in zip(whole, line_by_line, strict=True):

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from handler import dataplane
+from handler.batch.chunk_scoring import score_chunk
 from handler.batch.jobs import JobFailed, answer_job
 from handler.batch.records import Chunk
-from handler.batch.scoring import score_chunk
 from handler.dataplane import DataPlane
 from handler.errors import NotReady
 from handler.http_events import http_api_event
@@ -112,8 +112,9 @@ def test_a_batch_chunk_that_fails_whole_is_scored_record_by_record_and_every_run
     runtime: Runtime, runs: list[tuple[str, float]]
 ) -> None:
     good = np.asarray(IMAGE, dtype=np.float32)
-    chunk = Chunk(records=[1, 2, 3], ids=[None, None, None], instances=[good, good[:, :, :7], good])
-    records, _, results = score_chunk(runtime.plane, runtime.plane.find(), chunk)
+    chunk = Chunk(records=[1, 2, 3], ids=[None] * 3, instances=[good, good[:, :, :7], good], extras=[{}] * 3)
+    scored = score_chunk(runtime.plane, runtime.plane.find(), chunk)
+    records, results = scored.records, scored.results
     assert records == [1, 3]
     assert [error.record for error in chunk.errors] == [2]
     assert results["probabilities"].shape == (2, 10)
