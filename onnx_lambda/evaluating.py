@@ -38,7 +38,9 @@ EXAMPLES = """
 def register(commands: Commands) -> None:
     """``evaluate SCORED [--report DIR|s3://...] [--json]``."""
     parser = add_command(commands, "evaluate", "metrics of scored files with labels", DETAILS, EXAMPLES)
-    parser.add_argument("scored", metavar="SCORED", help="a directory or s3://bucket/prefix/ of scored outputs")
+    parser.add_argument(
+        "scored", metavar="SCORED", help=f"a directory or s3://bucket/prefix/ of scored outputs, or one {SUMMARY}"
+    )
     parser.add_argument("--report", metavar="DIR|s3://BUCKET/PREFIX", help="where the report goes (default: SCORED)")
     parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
     parser.set_defaults(run=run)
@@ -100,11 +102,13 @@ def report_for(store: RoutedStore, scored: Location, report: Location | None = N
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate SCORED; raises InputError when nothing there was scored with labels."""
-    from onnx_lambda.score_plan import out_location, source_location  # noqa: PLC0415 - see TYPE_CHECKING above
+    from onnx_lambda.score_plan import Location, out_location, source_location  # noqa: PLC0415 - see TYPE_CHECKING
     from onnx_lambda.stores import RoutedStore  # noqa: PLC0415
 
     scored = out_location(args.scored) if args.scored.startswith("s3://") else source_location(args.scored)
-    if scored.key is not None:
+    if scored.key is not None and scored.key.rsplit("/", 1)[-1] == SUMMARY:  # one scored file's own summary
+        scored = Location(scored.bucket, scored.key[: -len(SUMMARY)])
+    elif scored.key is not None:
         raise InputError(f"{args.scored} is a file: give the directory or prefix that holds the {SUMMARY} files")
     figures = report_for(RoutedStore(), scored, out_location(args.report) if args.report else None)
     if args.json:

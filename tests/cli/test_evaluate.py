@@ -59,6 +59,9 @@ def test_a_lightgbm_classifier_serves_its_own_answers_and_scores_to_scikit_learn
     )
     assert f"{len(test)} labelled records (churned): accuracy" in scored.stdout
     assert (tmp_path / "out" / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    one = run_cli("evaluate", str(tmp_path / "out" / "labelled.csv" / "summary.json"), "--json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["accuracy"] == report["accuracy"]
 
 
 def test_a_regressor_scored_by_the_batch_function_is_evaluated_from_its_s3_summaries(aws: Aws, tmp_path: Path) -> None:
