@@ -102,7 +102,7 @@ def _convert(model: Any, plan: InputPlan, classifier: bool, opset: int | dict[st
             name=type(model).__name__,  # skl2onnx names the graph with a random UUID otherwise: no stable hash
         )
     except Exception as exc:  # skl2onnx raises RuntimeError, MissingShapeCalculator, NotImplementedError, ...
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first_line = _reason(exc)
         hint = ""
         if plan.columns is None and getattr(model, "feature_names_in_", None) is not None:
             hint = "; it was fitted on a DataFrame: pass sample=<a DataFrame of its columns> (--sample data.csv)"
@@ -110,6 +110,17 @@ def _convert(model: Any, plan: InputPlan, classifier: bool, opset: int | dict[st
             f"skl2onnx cannot convert the {describe_estimator(model)}: {first_line}{hint}"
         ) from None
     return converted
+
+
+def _reason(exc: BaseException) -> str:
+    """The converter's message on one bounded line, and what caused it: skl2onnx wraps the cause of a failed node
+    in a message that quotes the node's whole attributes (thousands of numbers) before saying what was wrong."""
+    text = str(exc).strip()
+    reason = text.splitlines()[0][:300] if text else type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause).strip():
+        reason += f" (caused by {type(cause).__name__}: {str(cause).strip().splitlines()[0][:300]})"
+    return reason
 
 
 def _contract_outputs(model: Any, converted: Any, classifier: bool) -> Any:
