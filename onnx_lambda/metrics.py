@@ -116,6 +116,8 @@ def evaluate(total: Mapping[str, Any]) -> dict[str, Any]:
 
 def plot(total: Mapping[str, Any], figures: Mapping[str, Any], path: IO[bytes]) -> None:
     """The confusion matrix (classification) or the residuals against the predictions (regression), as PNG."""
+    import numpy as np  # noqa: PLC0415 - not at import: every command of the CLI imports this module
+
     matplotlib = _require("matplotlib")
     matplotlib.use("Agg")
     pyplot = _require("matplotlib.pyplot")
@@ -123,7 +125,7 @@ def plot(total: Mapping[str, Any], figures: Mapping[str, Any], path: IO[bytes]) 
     if figures["task"] == "classification":
         display = _require("sklearn.metrics").ConfusionMatrixDisplay
         confusion = figures["confusion"]
-        display(confusion_matrix=_require("numpy").array(confusion["matrix"]), display_labels=confusion["labels"]).plot(
+        display(confusion_matrix=np.array(confusion["matrix"]), display_labels=confusion["labels"]).plot(
             ax=axes, colorbar=False
         )
         axes.set_title(f"confusion matrix ({figures['records']} records, accuracy {figures['accuracy']:.3f})")

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from handler.dataplane import DataPlane
+from handler.dataplane import NOT_READY, DataPlane
+from handler.errors import NotReady
 
 
 # Both dependencies are ``async def`` on purpose: FastAPI runs a plain ``def`` dependency in a worker
@@ -22,7 +23,8 @@ async def dataplane(request: Request) -> DataPlane:
 async def ready_plane(request: Request) -> DataPlane:
     """The data plane once every model is ready, else 503 (NotReady)."""
     plane: DataPlane = request.app.state.dataplane
-    plane.find()  # raises NotReady while the models load
+    if plane.repository is None:  # not plane.find(): the route looks its model up once, itself
+        raise NotReady(NOT_READY)
     return plane
 
 
