@@ -2,8 +2,9 @@
 ``dataframe_records`` (what its scoring server's users already send).
 
 A tabular model (one with a ``columns`` schema) takes rows as objects of columns and ``inputs`` as columns, with
-null as missing where it imputes (handler.columns); any other model takes what /predict always took: an array
-per row for one input, an object keyed by input name for several (handler.codec).
+null as missing where it imputes (handler.columns), and a one-column model (a text classifier) its bare values;
+any other model takes what /predict always took: an array per row for one input, an object keyed by input name
+for several (handler.codec).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from handler.codec import columns_of_inputs, instances_to_feeds
-from handler.columns import columns_to_feeds, records_to_feeds
+from handler.columns import Column, columns_to_feeds, records_to_feeds
 from handler.errors import BadRequest
 from handler.model import ModelInfo
 from handler.request_bodies import DataFrameSplit, PredictRequest
@@ -24,8 +25,15 @@ def rows_to_feeds(rows: list[Any], info: ModelInfo, prefix: str) -> dict[str, np
     if not rows:
         raise BadRequest(f"{prefix}: expected at least one row")
     if info.columns is not None:
-        return records_to_feeds(rows, info.columns, prefix)
+        return records_to_feeds(_as_records(rows, info.columns), info.columns, prefix)
     return instances_to_feeds(rows, info.inputs, prefix)
+
+
+def _as_records(rows: list[Any], columns: tuple[Column, ...]) -> list[Any]:
+    """A one-column model's rows may be its bare values (``["great product"]`` for a text model)."""
+    if len(columns) == 1 and not any(isinstance(row, dict) for row in rows):
+        return [{columns[0].name: row} for row in rows]
+    return rows
 
 
 def _split_rows(split: DataFrameSplit, info: ModelInfo) -> list[Any]:

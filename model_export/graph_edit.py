@@ -65,3 +65,28 @@ def tidy_opsets(model: onnx.ModelProto, *, unused: bool = True) -> None:
     for domain, version in versions.items():
         entry = model.opset_import.add()
         entry.domain, entry.version = domain, version
+
+
+def label_names(model: onnx.ModelProto, names: list[str], output: str = "label") -> None:
+    """Make ``output`` (a class index, int64 [batch]) the class's name (string [batch]), looked up in the graph from
+    ``names``: every path that serves the graph (/v2, batch files, any ONNX runtime) then answers the names, as
+    skl2onnx's classifiers do. The index stays inside the graph as ``<output>_index``."""
+    onnx = require("onnx")
+    index = f"{output}_index"
+    _rename(model, output, index)
+    table = f"{output}_names"
+    encoded = [name.encode("utf-8") for name in names]
+    model.graph.node.extend(
+        [
+            onnx.helper.make_node(
+                "Constant",
+                [],
+                [table],
+                value=onnx.helper.make_tensor(table, onnx.TensorProto.STRING, [len(names)], encoded),
+            ),
+            onnx.helper.make_node("Gather", [table, index], [output], axis=0),
+        ]
+    )
+    position = next(position for position, value in enumerate(model.graph.output) if value.name == index)
+    model.graph.output.remove(model.graph.output[position])
+    model.graph.output.insert(position, onnx.helper.make_tensor_value_info(output, onnx.TensorProto.STRING, [BATCH]))

@@ -34,12 +34,20 @@ def predict(session: Any, x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _accuracy(served: np.ndarray, y: np.ndarray, class_labels: Sequence[str] | None) -> float:
-    """Share of rows whose served label equals y; class indices are named by class_labels when y holds names."""
+    """Share of rows whose served label equals y; class indices (served, or in y) are named by class_labels when the
+    other side holds names."""
     served, y = served.ravel(), y.ravel()
     if served.size != y.size:
         raise ShapeMismatchError(f"the held-out y holds {y.size} labels for {served.size} predictions")
     if served.dtype.kind in "iu" and y.dtype.kind in "USO" and class_labels is not None:
         served = np.asarray(class_labels)[served]
+    if (
+        y.dtype.kind in "iu"
+        and served.dtype.kind in "USO"
+        and class_labels is not None
+        and 0 <= y.min() <= y.max() < len(class_labels)
+    ):
+        y = np.asarray(class_labels)[y]
     if served.dtype.kind in "iufb" and y.dtype.kind in "iufb":
         return float(np.mean(served == y))
     return float(np.mean(served.astype(str) == y.astype(str)))

@@ -24,8 +24,9 @@ from model_export.metadata import dims_of, shape_text
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import INPUT_NAME, ParitySpec, SourcePredict
 from model_export.report import ExportReport
-from model_export.sklearn_inputs import InputPlan, array_plan, frame_plan, settled, takes_columns
+from model_export.sklearn_inputs import InputPlan, array_plan, frame_plan, settled, takes_columns, text_plan
 from model_export.tabular import estimators_in
+from model_export.text_inputs import sample_texts, vectorizer_hints, vectorizer_options
 from model_export.writer import finish_export
 
 
@@ -92,12 +93,14 @@ def _class_labels(model: Any, given: Sequence[str] | None) -> list[str]:
 
 def _convert(model: Any, plan: InputPlan, classifier: bool, opset: int | dict[str, int]) -> Any:
     convert_sklearn = require("skl2onnx").convert_sklearn
-    options = {id(plan.to_convert): {"zipmap": False}} if classifier else None
+    options: dict[int, dict[str, Any]] = vectorizer_options(plan.to_convert)
+    if classifier:
+        options[id(plan.to_convert)] = {"zipmap": False}
     try:
         converted = convert_sklearn(
             plan.to_convert,
             initial_types=plan.initial_types,
-            options=options,
+            options=options or None,
             target_opset=opset,
             name=type(model).__name__,  # skl2onnx names the graph with a random UUID otherwise: no stable hash
         )
@@ -163,6 +166,9 @@ def _plan(model: Any, n_features: int | None, sample: Any, quantize: str | None)
     """By name and type for a DataFrame-fitted model given a DataFrame; positional float32 features else."""
     if takes_columns(model, sample):
         return frame_plan(model, sample, model.predict, quantize)
+    texts = sample_texts(model, sample)
+    if texts is not None:
+        return text_plan(model, *texts)
     data = None if sample is None else np.asarray(sample, dtype=np.float32)
     return array_plan(model, _feature_count(model, n_features, data), data)
 
@@ -190,6 +196,7 @@ def export_sklearn(
     converted = _convert(model, plan, classifier, target_opset(options.get("opset", DEFAULT_OPSET), libraries))
     converted = _contract_outputs(model, converted, classifier)
     compare = ParitySpec(compare=("probabilities",), label="label") if classifier else ParitySpec(compare=("output",))
+    compare = replace(compare, hints=vectorizer_hints(model))
     source, tolerance = _source_predict(model, classifier), tolerance_of(options)
     plan = settled(plan, converted.SerializeToString(), source, replace(compare, feeds_of=plan.feeds_of), tolerance)
     card = card_of(

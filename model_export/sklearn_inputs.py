@@ -44,6 +44,7 @@ from model_export.tabular import (
     probed_columns,
     served_frame,
 )
+from model_export.text_inputs import text_batches, text_column, text_feeds_of, text_initial_types
 
 GENERATED_ROWS = 64
 
@@ -131,6 +132,19 @@ def array_plan(model: Any, n_features: int, data: np.ndarray | None) -> InputPla
         inputs={INPUT_NAME: f"float32 [batch, {n_features}]: {n_features} numeric features"},
         batches=parity_batches(primary),
         feeds_of=single_input,
+    )
+
+
+def text_plan(model: Any, name: str, texts: list[str]) -> InputPlan:
+    """One string input [batch, 1] for a model fitted on raw texts (model_export.text_inputs)."""
+    column = text_column(name)
+    return InputPlan(
+        to_convert=conversion_copy(model),
+        initial_types=text_initial_types(name),
+        inputs={name: f"string [batch, 1]: the text to classify (column {name!r})"},
+        batches=text_batches(texts),
+        feeds_of=text_feeds_of(name),
+        columns=[column],
     )
 
 

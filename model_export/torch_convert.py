@@ -18,6 +18,7 @@ import onnx
 import torch
 
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
+from model_export.graph_edit import label_names
 from model_export.parity import INPUT_NAME, SourcePredict, generated_batch
 from model_export.torch_wrappers import ClassifierHead, NamedInputsClassifierHead
 
@@ -234,8 +235,12 @@ def trace(
     return model, tuple(dict.fromkeys(notes))
 
 
-def source_predict(module: torch.nn.Module, names: list[str], outputs_kind: str | None) -> SourcePredict:
-    """The user's module as parity sees it; for classifiers, argmax and (for logits) softmax in torch."""
+def source_predict(
+    module: torch.nn.Module, names: list[str], outputs_kind: str | None, labels: Sequence[str] | None = None
+) -> SourcePredict:
+    """The user's module as parity sees it; for classifiers, argmax (named by ``labels``) and (for logits) softmax
+    in torch."""
+    named = np.asarray(labels if labels is not None else [], dtype=object)
 
     def predict(batch: np.ndarray | Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
         arrays = list(batch.values()) if isinstance(batch, Mapping) else [batch]
@@ -246,7 +251,7 @@ def source_predict(module: torch.nn.Module, names: list[str], outputs_kind: str 
             return {name: output.numpy() for name, output in zip(names, outputs, strict=True)}
         scores = outputs[0]
         probabilities = torch.softmax(scores, dim=1) if outputs_kind == "logits" else scores
-        return {"label": torch.argmax(scores, dim=1).numpy(), "probabilities": probabilities.numpy()}
+        return {"label": named[torch.argmax(scores, dim=1).numpy()], "probabilities": probabilities.numpy()}
 
     return predict
 
@@ -266,6 +271,8 @@ def convert(
     single = ["output"] if len(outputs) == 1 else [f"output_{index}" for index in range(len(outputs))]
     names = ["label", "probabilities"] if classifier else single
     model, notes = trace(exportable(module, classifier, outputs_kind, len(examples)), examples, names, opset)
+    if named is not None:
+        label_names(model, named)
     first = next(iter(examples.values()))
     return Converted(
         model=model,
@@ -274,6 +281,6 @@ def convert(
         example_batch=int(first.shape[0]),
         class_labels=named,
         notes=notes,
-        source=source_predict(module, names, outputs_kind if classifier else None),
+        source=source_predict(module, names, outputs_kind if classifier else None, named),
         examples={name: tensor.numpy() for name, tensor in examples.items()},
     )

@@ -7,8 +7,9 @@ through the module, so Python control flow on tensor values is baked in: the par
 generated inputs and a second batch size through both models to catch exactly that, and the
 tracer's own warnings are attached to a parity failure as hints.
 
-Classifiers are wrapped to return ``label`` (argmax, int64 [batch]) and ``probabilities`` (float32
-[batch, n_classes]; softmax is added when the module returns logits); other modules keep their outputs,
+Classifiers are wrapped to return ``label`` (the argmax's class name, string [batch], looked up in the graph as
+skl2onnx's classifiers do) and ``probabilities`` (float32 [batch, n_classes]; softmax is added when the module
+returns logits); other modules keep their outputs,
 named ``output`` or ``output_0``, ``output_1``, ...
 """
 
@@ -43,7 +44,7 @@ def _output_descriptions(model: onnx.ModelProto, classifier: bool, outputs_kind:
     if classifier:
         made = "softmax of the module's logits" if outputs_kind == "logits" else "as the module returns them"
         return {
-            "label": f"int64 {shapes['label']}: index of the most probable class; class_labels[index] names it",
+            "label": f"string {shapes['label']}: the most probable class's name (one of class_labels)",
             "probabilities": f"float32 {shapes['probabilities']}: class probabilities ({made}); "
             "column i is class_labels[i]",
         }

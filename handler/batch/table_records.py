@@ -3,8 +3,9 @@
 Columns are matched by name, in any order. An empty CSV cell, a JSON null or an absent column is a missing
 value, exactly as over HTTP: the model takes it where it imputes, and the record fails (naming the column)
 where it cannot; the values are checked by handler.columns when a chunk is turned into the model's feeds.
-An ``id`` column (or key) names the record, the carried columns (BATCH_PASSTHROUGH_COLUMNS, BATCH_LABEL_COLUMN)
-go through to the predictions, and any other column is left out: a file may hold more than the model takes.
+A quoted cell may span lines (RFC 4180), as a text column's reviews do. An ``id`` column (or key) names the
+record, the carried columns (BATCH_PASSTHROUGH_COLUMNS, BATCH_LABEL_COLUMN) go through to the predictions, and
+any other column is left out: a file may hold more than the model takes.
 """
 
 from __future__ import annotations
@@ -80,6 +81,28 @@ def _header(lines: Iterator[Line], columns: Sequence[Column], carried: Carried) 
     return _Header(next(csv.reader([first.text]), []), columns, carried)
 
 
+def quoted_records(lines: Iterator[Line], limit: int) -> Iterator[Line]:
+    """The CSV's records: a cell quoted across line breaks (a multi-line review) joins its lines into one record,
+    numbered by its first line, as the csv module reads it; a record that runs past MAX_RECORD_BYTES (a quote
+    never closed) is refused as a long line is, and reading goes on at the next line."""
+    for line in lines:
+        if line.text is None or line.text.count('"') % 2 == 0:
+            yield line
+            continue
+        parts, size, problem = [line.text], line.size, None
+        for more in lines:
+            size += more.size
+            if more.text is None or size > limit:
+                problem = (
+                    more.problem or f"a quoted cell runs past MAX_RECORD_BYTES ({limit} bytes): is a quote unclosed?"
+                )
+                break
+            parts.append(more.text)
+            if more.text.count('"') % 2:
+                break
+        yield Line(line.number, None if problem else "\n".join(parts), problem, size)
+
+
 def _chunk(batch: list[Line], parse: Callable[[str | None, str | None, str], Row], start: int) -> Chunk:
     """The chunk of one batch of lines, each parsed alone (records numbered from ``start``)."""
     chunk = Chunk()
@@ -97,7 +120,7 @@ def read_table_csv(
     stream: IO[bytes], columns: Sequence[Column], bounds: ReadBounds, carried: Carried
 ) -> Iterator[Chunk]:
     """A CSV with a header, its rows as records of the model's columns, in chunks bounded by records and bytes."""
-    lines = read_lines(stream, bounds.record_bytes)
+    lines = quoted_records(read_lines(stream, bounds.record_bytes), bounds.record_bytes)
     header = _header(lines, columns, carried)
     record = 1
     for batch in line_batches(lines, bounds):

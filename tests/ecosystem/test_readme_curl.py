@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from testkit.paths import REPO
+from testkit.readme_examples import RUN_MARK
 from testkit.server import LocalServer
 
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]
@@ -76,19 +77,19 @@ class CurlLine:
         return json.loads(argv[argv.index("-d") + 1]) if "-d" in argv else None
 
 
-# A block the README marks so is run whole against its own model by tests/ecosystem/test_readme_pipeline.py.
-PIPELINE_RUN = "<!-- pipeline-run -->"
+# A block the README marks so is run whole against its own model by testkit.readme_examples' users.
+EXAMPLE_RUN = RUN_MARK
 
 
 def curl_lines(markdown: str) -> list[CurlLine]:
     """Every command in the Markdown's code blocks that starts with curl, continued while a line ends in a
-    backslash or a quote is still open (the README's multi-line -d '{...}'), except in a PIPELINE_RUN block."""
+    backslash or a quote is still open (the README's multi-line -d '{...}'), except in an example-run block."""
     found: list[CurlLine] = []
     in_block, start, text, previous, skipped = False, 0, "", "", False
     for number, line in enumerate(markdown.splitlines(), start=1):
         if line.lstrip().startswith("```"):
             in_block = not in_block
-            skipped = in_block and previous == PIPELINE_RUN
+            skipped = in_block and previous.startswith(EXAMPLE_RUN)
             continue
         previous = line.strip() or previous
         if skipped:

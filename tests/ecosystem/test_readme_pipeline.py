@@ -3,20 +3,12 @@ and runs its commands as written (the server in the background, as the README st
 pipeline answers the README's curl exactly as pipeline.predict does on the same rows, and scoring the labelled
 CSV reports the accuracy scikit-learn computes, with a confusion matrix that is a real PNG image.
 
-The README marks what to copy with comments GitHub does not show: ``<!-- pipeline-file: NAME -->`` before the
-file, ``<!-- pipeline-run -->`` before the commands. Only the port is changed (8080 to a free one).
+The README's section is run by testkit.readme_examples, as a newcomer runs it.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shlex
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,29 +20,15 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from testkit.aws import free_port
-from testkit.paths import REPO
-
-MARK = re.compile(r"^<!-- (pipeline-file: (?P<name>\S+)|pipeline-run) -->\n```[a-z]*\n(?P<body>.*?)^```", re.M | re.S)
-
-
-def section() -> tuple[dict[str, str], list[str]]:
-    files: dict[str, str] = {}
-    commands: list[str] = []
-    for found in MARK.finditer((REPO / "README.md").read_text()):
-        if found["name"]:
-            files[found["name"]] = found["body"]
-        else:
-            commands += [line.strip() for line in found["body"].splitlines() if line.strip()]
-    return files, commands
+from testkit.readme_examples import example, ran
 
 
 @pytest.fixture(scope="module")
 def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Any]]]:
-    """The folder after the README's commands ran in it, and what each curl printed."""
-    files, commands = section()
-    assert list(files) == ["train_customers.py"]
-    assert [command.split()[:2] for command in commands] == [
+    """The folder after the README's commands ran in it, and each curl's request and answer."""
+    found = example("pipeline")
+    assert list(found.files) == ["train_customers.py"]
+    assert [command.split()[:2] for command in found.commands] == [
         ["python", "train_customers.py"],
         ["onnx-lambda", "export"],
         ["onnx-lambda", "serve"],
@@ -58,43 +36,8 @@ def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, l
         ["onnx-lambda", "score"],
     ]
     where = tmp_path_factory.mktemp("pipeline-newcomer")
-    for name, text in files.items():
-        (where / name).write_text(text)
-    port = str(free_port())
-    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"], "PYTHONPATH": ""}
-    servers: list[subprocess.Popen[bytes]] = []
-    printed: list[Any] = []
-    try:
-        for command in (line.replace("8080", port) for line in commands):
-            if command.endswith("&"):
-                servers.append(subprocess.Popen(shlex.split(command[:-1]), cwd=where, env=env))
-                _wait_ready(f"http://127.0.0.1:{port}/health")
-                continue
-            done = subprocess.run(
-                ["bash", "-c", command], cwd=where, env=env, capture_output=True, text=True, timeout=300, check=False
-            )
-            assert done.returncode == 0, f"README command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            if command.startswith("curl"):
-                printed.append(
-                    (json.loads(shlex.split(command)[shlex.split(command).index("-d") + 1]), json.loads(done.stdout))
-                )
-        yield where, printed
-    finally:
-        for server in servers:
-            server.terminate()
-            server.wait(timeout=30)
-
-
-def _wait_ready(url: str, timeout_s: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"the README's server never became ready at {url}")
+    with ran("pipeline", where) as printed:
+        yield where, [(json.loads(curl.argument("-d")), json.loads(curl.stdout)) for curl in printed]
 
 
 def test_the_readme_curl_gets_the_pipelines_own_predictions_with_nulls_and_unseen_cities(

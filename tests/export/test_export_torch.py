@@ -9,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 import torch
 
@@ -53,9 +54,9 @@ def _assert_classifier_like(path: Path, module: torch.nn.Module, run_onnx: RunOn
         outputs = run_onnx(path, batch)
         with torch.no_grad():
             logits = module(torch.from_numpy(batch))
-        assert outputs["label"].dtype == np.int64
-        assert outputs["label"].shape == (rows,)
-        np.testing.assert_array_equal(outputs["label"], logits.argmax(dim=1).numpy())
+        names = json.loads(ort.InferenceSession(str(path)).get_modelmeta().custom_metadata_map["class_labels"])
+        assert outputs["label"].shape == (rows,)  # the class names ("0".."n-1" when none were given)
+        assert outputs["label"].tolist() == [names[index] for index in logits.argmax(dim=1).tolist()]
         np.testing.assert_allclose(outputs["probabilities"], torch.softmax(logits, dim=1).numpy(), atol=1e-6)
 
 

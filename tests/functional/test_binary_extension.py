@@ -100,7 +100,7 @@ def test_binary_outputs_decode_to_exactly_what_onnxruntime_itself_returns(digits
     session = open_session(Path(digits.plane.report.model_path), digits.plane.report.threads)  # as served
     label, probabilities = session.run(["label", "probabilities"], {"input": batch})
     assert [(o["name"], o["datatype"], o["shape"]) for o in body["outputs"]] == [
-        ("label", "INT64", [3]),
+        ("label", "BYTES", [3]),  # the class names
         ("probabilities", "FP32", [3, 10]),
     ]
     assert body["outputs"][0]["data"] == label.tolist()
@@ -119,11 +119,11 @@ def test_each_output_chooses_binary_or_json_and_the_request_level_default_gives_
     body = response_json(response)
     length = int(header(response, "inference-header-content-length") or 0)
     label, probabilities = body["outputs"]
-    assert label["parameters"] == {"binary_data_size": 16}
+    assert label["parameters"] == {"binary_data_size": 10}  # two one-letter names, each after its 4-byte length
     assert "parameters" not in probabilities
     assert len(probabilities["data"]) == 20
     assert body["id"] == "mixed"
-    assert len(base64.b64decode(response["body"])) == length + 16  # only the label's bytes follow the JSON
+    assert len(base64.b64decode(response["body"])) == length + 10  # only the label's bytes follow the JSON
 
 
 def test_base64_bodies_through_an_http_api_event_and_the_entry_point_both_ways(default_model: Path) -> None:
@@ -152,7 +152,7 @@ def test_base64_bodies_through_an_http_api_event_and_the_entry_point_both_ways(d
     status, expected = caller(lambda_handler)("POST", DIGITS, as_json)
     assert status == 200
     assert response_json(response)["outputs"] == [
-        {"name": "label", "datatype": "INT64", "shape": [1], "parameters": {"binary_data_size": 8}, "data": [7]}
+        {"name": "label", "datatype": "BYTES", "shape": [1], "parameters": {"binary_data_size": 5}, "data": ["7"]}
     ]
     # The same request in JSON asked for the label as binary_data too, so it gets it so, as Triton answers.
     assert expected["outputs"] == response_json(response)["outputs"]

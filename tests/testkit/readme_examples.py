@@ -1,0 +1,111 @@
+"""The README's worked examples, run as a newcomer runs them: files copied into an empty folder, commands run there.
+
+The README marks what to copy with comments GitHub does not show: ``<!-- example-file: SECTION NAME -->`` before a
+file, ``<!-- example-run: SECTION -->`` before its commands. A command ending in ``&`` is a server started in the
+background and waited for; only its port is changed (8080 to a free one, everywhere). What each curl printed is
+kept for the test to check against the model it trained.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from testkit.aws import free_port
+from testkit.paths import REPO
+
+RUN_MARK = "<!-- example-run:"
+MARK = re.compile(
+    r"^<!-- example-(?:file: (?P<file_section>\S+) (?P<name>\S+)|run: (?P<run_section>\S+)) -->\n"
+    r"```[a-z]*\n(?P<body>.*?)^```",
+    re.M | re.S,
+)
+
+
+@dataclass
+class Example:
+    """One section's files and commands, as the README gives them."""
+
+    files: dict[str, str] = field(default_factory=dict)
+    commands: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A curl the README runs, and what it printed."""
+
+    command: str
+    stdout: str
+
+    def argument(self, flag: str) -> str:
+        """The value given after ``flag`` (-d, -F, --data-binary)."""
+        argv = shlex.split(self.command)
+        return argv[argv.index(flag) + 1]
+
+
+def example(section: str) -> Example:
+    """The section's files and commands, in README order."""
+    found = Example()
+    for match in MARK.finditer((REPO / "README.md").read_text()):
+        if match["file_section"] == section:
+            found.files[match["name"]] = match["body"]
+        elif match["run_section"] == section:
+            found.commands += [line.strip() for line in match["body"].splitlines() if line.strip()]
+    return found
+
+
+@contextmanager
+def ran(section: str, where: Path, timeout_s: float = 300) -> Iterator[list[Printed]]:
+    """Run the section in ``where`` (servers stopped on exit); yields what each curl printed."""
+    found = example(section)
+    for name, text in found.files.items():
+        (where / name).write_text(text)
+    port = str(free_port())
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"], "PYTHONPATH": ""}
+    servers: list[subprocess.Popen[bytes]] = []
+    printed: list[Printed] = []
+    try:
+        for command in (line.replace("8080", port) for line in found.commands):
+            if command.endswith("&"):
+                servers.append(subprocess.Popen(shlex.split(command[:-1]), cwd=where, env=env))
+                wait_ready(f"http://127.0.0.1:{port}/health")
+                continue
+            done = subprocess.run(
+                ["bash", "-c", command],
+                cwd=where,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s,
+                check=False,
+            )
+            assert done.returncode == 0, f"README command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            if command.startswith("curl"):
+                printed.append(Printed(command, done.stdout))
+        yield printed
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def wait_ready(url: str, timeout_s: float = 90.0) -> None:
+    """Until ``url`` answers 200 (a server the README started in the background)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the README's server never became ready at {url}")
