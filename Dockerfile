@@ -13,9 +13,13 @@ COPY requirements/runtime.lock requirements/runtime-prune.txt /tmp/
 # --no-deps: the lock is complete and hashed; boto3/botocore and their dependencies are left out of it on
 # purpose because the base image ships them (/var/runtime). Wheels only: nothing compiles in the image.
 # Then the prune list (tests, C headers, onnxruntime's offline tools: ~30 MB nothing imports) goes.
+# IMAGE_INPUTS=false drops the image decoder (Pillow, 11 MB pruned) and the multipart parser: a model that takes
+# tensors never imports them, and one that takes images then fails INIT saying what to rebuild with.
+ARG IMAGE_INPUTS=true
 RUN pip install --no-cache-dir --no-deps --require-hashes --only-binary=:all: \
         --target /opt/runtime -r /tmp/runtime.lock \
-    && cd /opt/runtime && rm -rf $(grep -v '^#' /tmp/runtime-prune.txt)
+    && cd /opt/runtime && rm -rf $(grep -v '^#' /tmp/runtime-prune.txt) \
+    && if [ "$IMAGE_INPUTS" = false ]; then rm -rf PIL pillow* python_multipart* multipart; fi
 
 FROM public.ecr.aws/lambda/python:${PYTHON_VERSION}
 COPY --from=dependencies /opt/runtime ${LAMBDA_TASK_ROOT}

@@ -84,7 +84,7 @@ def right_digits(signature: list[int]) -> tuple[np.ndarray, np.ndarray]:
     model = os.environ.get("ONNX_LAMBDA_REFERENCE_MODEL", str(REPO / "models" / "digits-cnn.onnx"))
     session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     (predicted,) = session.run([LABEL], {session.get_inputs()[0].name: images})
-    right = predicted == labels
+    right = np.asarray(predicted).astype(str) == labels.astype(str)  # the class names, "0" to "9"
     log.info("%d of %d held-out digits are classified right by %s; sending those", right.sum(), len(labels), model)
     return images[right], labels[right]
 

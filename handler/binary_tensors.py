@@ -108,10 +108,14 @@ def parse_header(header: bytes) -> dict[str, Any]:
 
 
 def decode_inputs(
-    inputs: Sequence[InputTensor], binary: bytes | memoryview, specs: Mapping[str, TensorSpec]
+    inputs: Sequence[InputTensor],
+    binary: bytes | memoryview,
+    specs: Mapping[str, TensorSpec],
+    files: frozenset[str] = frozenset(),
 ) -> dict[str, np.ndarray]:
     """Every input as an array: from the binary part, in order, when it states binary_data_size, else from
-    its JSON 'data'. The binary part must hold exactly the bytes the inputs state, no more and no less."""
+    its JSON 'data'. The binary part must hold exactly the bytes the inputs state, no more and no less. The BYTES
+    elements of the inputs named in ``files`` (an image model's encoded images) stay bytes; others are text."""
     feeds: dict[str, np.ndarray] = {}
     offset = 0
     for tensor in inputs:
@@ -125,7 +129,8 @@ def decode_inputs(
             raise BadRequest(
                 f"input {tensor.name!r} has both 'data' and parameters.binary_data_size: send its values one way"
             )
-        feeds[tensor.name] = decode_binary_tensor(tensor, size, binary[offset : offset + size], spec)
+        chunk = binary[offset : offset + size]
+        feeds[tensor.name] = decode_binary_tensor(tensor, size, chunk, spec, as_bytes=tensor.name in files)
         offset += size
     if offset != len(binary):
         raise BadRequest(
@@ -156,9 +161,10 @@ def _json_data(tensor: InputTensor) -> list[Any]:
 
 
 def decode_binary_tensor(
-    tensor: InputTensor, size: int, chunk: bytes | memoryview, spec: TensorSpec | None
+    tensor: InputTensor, size: int, chunk: bytes | memoryview, spec: TensorSpec | None, *, as_bytes: bool = False
 ) -> np.ndarray:
-    """One input from its raw bytes (``chunk``, which should be ``size`` long) as an array of its shape."""
+    """One input from its raw bytes (``chunk``, which should be ``size`` long) as an array of its shape; BYTES
+    elements as text (what onnxruntime's string tensors take), or ``as_bytes`` (encoded files)."""
     shape, datatype = tuple(tensor.shape), tensor.datatype
     where = check_declared(tensor.name, shape, datatype, spec)
     dtype = numpy_dtype(datatype, where, "binary")
@@ -169,7 +175,7 @@ def decode_binary_tensor(
             f"for it; expected its bytes right after those of the inputs before it (check {HEADER_NAME})"
         )
     if datatype == "BYTES":
-        array = _bytes_elements(where, memoryview(chunk), count)
+        array = _bytes_elements(where, memoryview(chunk), count, as_bytes)
     elif datatype == "BOOL":
         array = _bools(where, chunk)
     else:
@@ -203,10 +209,10 @@ def _bools(where: str, chunk: bytes | memoryview) -> np.ndarray:
     return raw.astype(np.bool_)
 
 
-def _bytes_elements(where: str, chunk: memoryview, count: int) -> np.ndarray:
+def _bytes_elements(where: str, chunk: memoryview, count: int, as_bytes: bool = False) -> np.ndarray:
     """BYTES elements, each a 4-byte little-endian length then that many bytes of UTF-8 (what onnxruntime's
-    string tensors take); they must fill the chunk exactly."""
-    items: list[str] = []
+    string tensors take), or of a file (``as_bytes``); they must fill the chunk exactly."""
+    items: list[str | bytes] = []
     offset, end = 0, len(chunk)
     for index in range(count):
         element = f"{where}: BYTES element at flat index {index}"
@@ -217,7 +223,8 @@ def _bytes_elements(where: str, chunk: memoryview, count: int) -> np.ndarray:
         if length > end - offset:
             raise BadRequest(f"{element} says {length} bytes but only {end - offset} of its binary_data_size are left")
         try:
-            items.append(str(chunk[offset : offset + length], "utf-8"))
+            piece = chunk[offset : offset + length]
+            items.append(bytes(piece) if as_bytes else str(piece, "utf-8"))
         except UnicodeDecodeError:
             raise BadRequest(f"{element} is not UTF-8, which onnxruntime's string tensors need") from None
         offset += length

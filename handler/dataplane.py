@@ -20,13 +20,14 @@ import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input
-from handler.errors import BadRequest, NotReady
+from handler.errors import BadRequest, NotReady, UnsupportedMedia
 from handler.model import InitReport, OnnxModel
 from handler.observability import metrics, tracer
-from handler.predict_inputs import predict_feeds
+from handler.predict_inputs import image_feeds, predict_feeds
 from handler.predictions import prediction_dicts
 from handler.repository import ModelRepository
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest, RequestInput
+from handler.signature import TensorSpec
 
 NOT_READY = "the models are not ready yet (loading or warming up); retry shortly"
 
@@ -67,9 +68,42 @@ def requested_outputs(request: BinaryInferenceRequest) -> list[str] | None:
     return [output.name for output in request.outputs] if request.outputs else None
 
 
+def request_specs(model: OnnxModel) -> Mapping[str, TensorSpec]:
+    """The inputs a protocol request's tensors are checked against as they are decoded: an image model's image
+    input is left out, since it takes encoded images (BYTES, decoded by ``with_images``) or the graph's raw pixels
+    (checked by the model)."""
+    image = model.info.image
+    specs = model.input_specs
+    return specs if image is None else {name: spec for name, spec in specs.items() if name != image.input}
+
+
+def encoded_inputs(model: OnnxModel) -> frozenset[str]:
+    """The inputs whose BYTES elements are files, kept as bytes by the binary extension: an image model's image."""
+    return frozenset({model.info.image.input}) if model.info.image is not None else frozenset()
+
+
+def with_images(model: OnnxModel, feeds: Mapping[str, np.ndarray]) -> Mapping[str, np.ndarray]:
+    """The feeds with an image model's BYTES tensor of encoded images (base64 in JSON, raw in the binary
+    extension) decoded into the graph's pixels; anything else as it came."""
+    image = model.info.image
+    encoded = feeds.get(image.input) if image is not None else None
+    if image is None or encoded is None or encoded.dtype != np.object_:
+        return feeds
+    where = f"input {image.input!r}"
+    if encoded.ndim not in (1, 2) or (encoded.ndim == 2 and encoded.shape[1] != 1):
+        raise BadRequest(f"{where} has shape {list(encoded.shape)}: expected BYTES [n] or [n, 1] of encoded images")
+    from handler.image_decoding import from_base64  # noqa: PLC0415 - Pillow, for image models only
+
+    images = [
+        item if isinstance(item, bytes) else from_base64(item, f"{where}[{index}]")
+        for index, item in enumerate(encoded.ravel())
+    ]
+    return {**feeds, **image_feeds(images, image, where)}
+
+
 def json_feeds(model: OnnxModel, inputs: Sequence[RequestInput]) -> dict[str, np.ndarray]:
     """A protocol request's JSON tensors as the model's feeds, each checked against its input."""
-    specs = model.input_specs
+    specs = request_specs(model)
     feeds: dict[str, np.ndarray] = {}
     for tensor in inputs:
         ensure_new_input(tensor.name, feeds)
@@ -123,17 +157,35 @@ class DataPlane:
     def predict(self, request: PredictRequest, model: OnnxModel | None = None) -> dict[str, Any]:
         """/predict's answer: one prediction per instance, in order (labels and probabilities for classifiers)."""
         model = model or self.find()
-        results = self.run(model, predict_feeds(request, model.info))
+        return self.answer(model, predict_feeds(request, model.info), request.top_k)
+
+    def predict_images(
+        self, images: list[bytes], top_k: int | None = None, model: OnnxModel | None = None
+    ) -> dict[str, Any]:
+        """/predict's answer for encoded images (a body or multipart files); UnsupportedMedia for a model that does
+        not take images."""
+        model = model or self.find()
+        if model.info.image is None:
+            expected = ", ".join(spec.describe() for spec in model.info.inputs)
+            raise UnsupportedMedia(
+                f"model {model.info.name!r} does not take images (it takes {expected}): send JSON, or export an image "
+                "classifier with --image WIDTHxHEIGHT"
+            )
+        return self.answer(model, image_feeds(images, model.info.image, "images"), top_k)
+
+    def answer(self, model: OnnxModel, feeds: Mapping[str, np.ndarray], top_k: int | None) -> dict[str, Any]:
+        """Run the feeds and give one prediction per instance (NaN and Infinity refused)."""
+        results = self.run(model, feeds)
         for name, array in results.items():
             ensure_finite(name, array)
         info = model.info
-        predictions = prediction_dicts(info, results, request.top_k)
+        predictions = prediction_dicts(info, results, top_k)
         return {"model_name": info.name, "model_version": info.version, "predictions": predictions}
 
     def infer(self, model: OnnxModel, request: BinaryInferenceRequest, feeds: Mapping[str, np.ndarray]) -> Inferred:
         """A protocol request's outputs, from the feeds its carrier decoded (``json_feeds``, or the binary
         extension's bytes)."""
-        return Inferred(model, request.id, self.run(model, feeds, requested_outputs(request)))
+        return Inferred(model, request.id, self.run(model, with_images(model, feeds), requested_outputs(request)))
 
     def infer_json(self, model: OnnxModel, request: InferenceRequest) -> Inferred:
         """A protocol request whose tensors carry their data as JSON."""

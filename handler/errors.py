@@ -44,6 +44,11 @@ class PayloadTooLarge(RequestError):
     """A body or batch over the configured limits."""
 
 
+class UnsupportedMedia(RequestError):
+    """A body of a kind this model does not take (an image for a model that takes tensors, a format no decoder
+    reads)."""
+
+
 class Unprocessable(RequestError):
     """Well-formed input the model can run but whose result the protocol cannot carry."""
 

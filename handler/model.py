@@ -18,6 +18,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, R
 
 from handler.columns import Column, columns_of, example_records, records_to_feeds
 from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
+from handler.image_contract import ImageContract, image_contract
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
 
@@ -37,6 +38,7 @@ class ModelInfo:
     class_labels: list[str] | None
     probabilities_output: str | None
     columns: tuple[Column, ...] | None = None  # tabular models: each input is one named column (handler.columns)
+    image: ImageContract | None = None  # image models: the one input takes encoded images (handler.image_contract)
 
     @property
     def tensor_outputs(self) -> tuple[TensorSpec, ...]:
@@ -148,6 +150,7 @@ def describe_session(session: ort.InferenceSession, settings: Settings, path: Pa
         class_labels=json_list(metadata, "class_labels"),
         probabilities_output=probabilities if task == "classification" else None,
         columns=columns_of(metadata, inputs),
+        image=image_contract(metadata, inputs, settings.max_image_pixels),
     )
 
 
@@ -234,6 +237,18 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     return results
 
 
+def _warm_up_decoder(contract: ImageContract, path: Path) -> None:
+    """Import the image decoder and decode one image at INIT; raises ModelLoadError when it is not installed."""
+    try:
+        from handler import image_decoding  # noqa: PLC0415 - Pillow is loaded only for models that take images
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"MODEL_PATH={str(path)!r} takes images, but the image decoder is not installed ({exc}): build the "
+            "image with the images extra (pip install 'onnx-lambda[images]'; the Dockerfile's IMAGE_INPUTS=true)"
+        ) from None
+    image_decoding.warm_up(contract)
+
+
 def _labels_problem(info: ModelInfo, results: Mapping[str, np.ndarray]) -> str | None:
     """class_labels in metadata_props that disagree with the width of the probabilities the graph gives."""
     if not (info.class_labels and info.probabilities_output):
@@ -279,6 +294,8 @@ def load_model(settings: Settings, initialization_type: str) -> tuple[OnnxModel,
     _refuse(servable_problem(model.info, settings.max_batch_size), path)
     started = time.perf_counter()
     results = _warm_up(model, path)
+    if model.info.image is not None:
+        _warm_up_decoder(model.info.image, path)
     warmup_ms = (time.perf_counter() - started) * 1000
     _refuse(_labels_problem(model.info, results), path)
     report = InitReport(str(path), threads, round(session_ms, 2), round(warmup_ms, 2), initialization_type)

@@ -55,6 +55,7 @@ ENV_NAMES: dict[str, str] = {
     "jobs_result_prefix": "JOBS_RESULT_PREFIX",
     "batch_label_column": "BATCH_LABEL_COLUMN",
     "batch_passthrough_columns": "BATCH_PASSTHROUGH_COLUMNS",
+    "max_image_pixels": "MAX_IMAGE_PIXELS",
 }
 
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens.
@@ -82,6 +83,9 @@ class Settings(BaseModel):
     intra_op_threads: Annotated[int, Field(ge=1, le=64)] | None = None
     max_body_bytes: Annotated[int, Field(ge=1024, le=LAMBDA_SYNC_PAYLOAD_BYTES)] = DEFAULT_MAX_BODY_BYTES
     max_batch_size: Annotated[int, Field(ge=1, le=1_000_000)] = 8192
+    # An image model's largest image, in pixels (width x height), checked from the file's header before any
+    # decoding: a few kilobytes of PNG can claim gigapixels (a decompression bomb). 4096 x 4096 decodes to 48 MiB.
+    max_image_pixels: Annotated[int, Field(ge=1, le=1 << 30)] = 4096 * 4096
     log_level: str = "INFO"
     # Where /docs loads swagger-ui-bundle.js, swagger-ui.css and favicon-32x32.png from: a URL or a path.
     docs_assets_url: Annotated[str, Field(pattern=r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$")] = DEFAULT_DOCS_ASSETS_URL

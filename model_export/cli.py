@@ -149,6 +149,13 @@ def _torch_parser(commands: Any) -> None:
         "parity needs more: use the Python API's example_input for real values)",
     )
     data.add_argument("--sample", metavar="FILE", help="parity inputs, .npy (any shape) or .csv, batch first")
+    data.add_argument(
+        "--image",
+        metavar="WIDTHxHEIGHT",
+        help="an image classifier taking float [batch, channels, HEIGHT, WIDTH]: the graph takes raw pixels and "
+        "the server decodes PNG, JPEG and WebP files (see --mean, --std, --resize, --grayscale, --images)",
+    )
+    _image_options(parser)
     parser.add_argument("--task", choices=["classification", "regression"], default="classification")
     parser.add_argument(
         "--outputs",
@@ -157,6 +164,35 @@ def _torch_parser(commands: Any) -> None:
         help="what a classifier returns: logits (softmax is added) or probabilities (default: %(default)s)",
     )
     _common(parser)
+
+
+def _floats(text: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected numbers like 0.485,0.456,0.406") from None
+
+
+def _image_options(parser: argparse.ArgumentParser) -> None:
+    images = parser.add_argument_group("image classifiers (with --image)")
+    images.add_argument("--mean", type=_floats, metavar="M,M,M", help="per-channel mean of Normalize (after /255)")
+    images.add_argument("--std", type=_floats, metavar="S,S,S", help="per-channel std of Normalize (after /255)")
+    images.add_argument(
+        "--resize",
+        choices=["stretch", "crop"],
+        default="stretch",
+        help="another size is stretched to it (Resize((h, w))), or its shorter side resized, then centre-cropped "
+        "(Resize(size) + CenterCrop(size)) (default: %(default)s)",
+    )
+    images.add_argument("--grayscale", action="store_true", help="the module takes one channel (L), not RGB")
+    images.add_argument(
+        "--images", action="append", metavar="PATH", help="image files or folders for the parity check (repeatable)"
+    )
+    images.add_argument(
+        "--preprocess",
+        metavar="PKG.MOD:FUNCTION",
+        help="your preprocessing, a PIL image -> float tensor [C, H, W] (a torchvision transform): parity's reference",
+    )
 
 
 def build_parser(

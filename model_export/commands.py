@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model_export import loading
 from model_export.deps import require
 from model_export.digits import build_default_models, render_table
+from model_export.errors import ShapeMismatchError
+from model_export.image_export import image_spec
 from model_export.inspect_model import inspect_model, render_text
 from model_export.options import DEFAULT_MAX_ACCURACY_DROP, ExportOptions
 from model_export.report import ExportReport, optimization_text, quantization_lines, render_report
@@ -70,6 +72,8 @@ def _torch_module(args: argparse.Namespace) -> torch.nn.Module:
 def export_torch_command(args: argparse.Namespace) -> ExportReport:
     """``torch (--module M:C --state-dict F | --torchscript F | --exported F) -o OUT [...]``; raises ExportError."""
     module = _torch_module(args)
+    if args.image:
+        return _export_image_command(module, args)
     sample = loading.load_sample(Path(args.sample)) if args.sample else None
     named = {name: _example(shape, dtype) for name, shape, dtype in args.input} if args.input else None
     return export_torch(
@@ -79,6 +83,27 @@ def export_torch_command(args: argparse.Namespace) -> ExportReport:
         input_shape=args.input_shape,
         sample=sample,
         task=args.task,
+        outputs_kind=args.outputs,
+        **_options(args),
+    )
+
+
+def _export_image_command(module: Any, args: argparse.Namespace) -> ExportReport:
+    """``torch ... --image WxH [--mean --std --resize --grayscale --images --preprocess]``."""
+    from model_export import torch_loading  # noqa: PLC0415 - imports torch, so only for the torch command
+
+    mode = "L" if args.grayscale else "RGB"
+    try:
+        spec = image_spec(args.image, mode=mode, resize=args.resize, mean=args.mean, std=args.std)
+    except ValueError as exc:
+        raise ShapeMismatchError(f"--image: {exc}") from None
+    preprocess = torch_loading.import_attribute(args.preprocess, "--preprocess") if args.preprocess else None
+    return export_torch(
+        module,
+        Path(args.output),
+        image=spec,
+        images=args.images,
+        preprocess=preprocess,
         outputs_kind=args.outputs,
         **_options(args),
     )

@@ -29,7 +29,9 @@ EXPORTER_VERSION = __version__  # one version for the project: the handler's, wh
 EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
 
 # The keys whose values are JSON, so readers (inspect) know to decode them.
-JSON_KEYS = frozenset({"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns"})
+JSON_KEYS = frozenset(
+    {"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns", "image"}
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ModelCard:
     description: str | None = None
     test_accuracy: float | None = None
     columns: Sequence[Mapping[str, Any]] | None = None  # tabular models: each input column's schema
+    image: Mapping[str, Any] | None = None  # image models: the input's contract (handler.image_contract)
 
 
 def content_sha256(model: onnx.ModelProto) -> str:
@@ -80,6 +83,8 @@ def metadata_props(card: ModelCard, sha256: str, parity: ParityResult | None = N
         props["description"] = card.description
     if card.columns is not None:
         props["columns"] = json.dumps([dict(column) for column in card.columns])
+    if card.image is not None:
+        props["image"] = json.dumps(dict(card.image))
     return props
 
 

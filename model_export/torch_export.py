@@ -24,6 +24,7 @@ import numpy as np
 
 from model_export.deps import require
 from model_export.errors import UnsupportedModelError
+from model_export.image_export import ImageSpec, Preprocess, check_example, image_spec, read_images
 from model_export.metadata import dims_of, shape_text
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import ParitySpec, generated_batch, named_batches, named_inputs, parity_batches
@@ -92,12 +93,33 @@ def export_torch(
     sample: np.ndarray | None = None,
     task: str = "classification",
     outputs_kind: str = "logits",
+    image: ImageSpec | str | None = None,
+    images: Sequence[str | Path] | None = None,
+    preprocess: Preprocess | None = None,
     **options: Unpack[ExportOptions],
 ) -> ExportReport:
-    """Trace, convert, check parity (sample or generated batches), tune if asked, write; raises an ExportError."""
+    """Trace, convert, check parity (sample or generated batches), tune if asked, write; raises an ExportError.
+
+    With ``image`` (an ImageSpec, or "WIDTHxHEIGHT") the module is an image classifier taking float [batch,
+    channels, height, width]: the graph takes raw pixels and the server decodes image files (model_export.
+    image_export); ``images`` (files or folders) and ``preprocess`` (the user's own PIL -> tensor transform) make
+    the parity check's reference."""
     for package in ("torch", "onnx", "onnxruntime"):
         require(package)
     _check_arguments(task, outputs_kind)
+    if image is not None:
+        contract = image if isinstance(image, ImageSpec) else image_spec(image)
+        if task != "classification" or sample is not None or example_input is not None:
+            raise ValueError(
+                "image= exports a classifier from image files: give neither task=, sample nor example_input"
+            )
+        check_example(contract, None, input_shape)
+        from model_export.image_torch import export_image_classifier  # noqa: PLC0415 - imports torch
+
+        files = read_images(images) if images is not None else None
+        return export_image_classifier(
+            module, Path(path), contract, images=files, preprocess=preprocess, outputs_kind=outputs_kind, **options
+        )
     tuning = tuning_of(options)
     from model_export import torch_convert  # noqa: PLC0415 - imports torch, so only once an export runs
 

@@ -20,21 +20,22 @@ from model_export.errors import NotAModelError, ShapeMismatchError
 from model_export.loading import existing, first_line
 
 
-def _import_class(spec: str) -> Any:
+def import_attribute(spec: str, flag: str = "--module") -> Any:
+    """``package.module:name`` imported from here (the user's own folder first); raises NotAModelError."""
     module_name, _, class_name = spec.partition(":")
     if not module_name or not class_name:
-        raise NotAModelError(f"--module {spec!r}: expected package.module:ClassName")
+        raise NotAModelError(f"{flag} {spec!r}: expected package.module:Name")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # so a module beside the user's files imports as it does for them
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
         raise NotAModelError(
-            f"cannot import {module_name!r} (from --module {spec}): {first_line(exc)}; run from the directory "
+            f"cannot import {module_name!r} (from {flag} {spec}): {first_line(exc)}; run from the directory "
             "that holds it, or install it"
         ) from None
     if not hasattr(module, class_name):
-        raise NotAModelError(f"module {module_name!r} has no {class_name!r} (from --module {spec})")
+        raise NotAModelError(f"module {module_name!r} has no {class_name!r} (from {flag} {spec})")
     return getattr(module, class_name)
 
 
@@ -58,7 +59,7 @@ def _listed(keys: Sequence[str]) -> str:
 
 def load_torch_class(spec: str, state_dict: Path, init_kwargs: Mapping[str, Any] | None = None) -> torch.nn.Module:
     """``package.module:ClassName(**init_kwargs)`` with weights loaded strictly; raises NotAModelError/ShapeMismatch."""
-    factory = _import_class(spec)
+    factory = import_attribute(spec)
     try:
         module = factory(**dict(init_kwargs or {}))
     except Exception as exc:

@@ -43,3 +43,25 @@ class NamedInputsClassifierHead(nn.Module):
         scores = self.inner(*inputs)
         probabilities = torch.softmax(scores, dim=1) if self.softmax else scores
         return torch.argmax(scores, dim=1), probabilities
+
+
+class RawPixels(nn.Module):
+    """Takes raw pixels, uint8 [batch, height, width, channels] as the server decodes them, and gives the wrapped
+    module what it was trained on: float [batch, channels, height, width], times ``scale``, then (x - mean) / std
+    per channel. Folded into the graph, it leaves the server nothing to compute but the decode and the resize."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(self, inner: nn.Module, scale: float, mean: list[float], std: list[float]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.scale = scale
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).reshape(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).reshape(1, -1, 1, 1))
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        """The wrapped module's output for raw pixels."""
+        x = pixels.permute(0, 3, 1, 2).to(torch.float32) * self.scale
+        scores: torch.Tensor = self.inner((x - self.mean) / self.std)
+        return scores

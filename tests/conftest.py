@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,21 @@ from testkit.paths import DEFAULT_MODEL, REPO
 # a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
 for _name, _value in BATCH_SETTINGS.items():
     os.environ.setdefault(_name, _value)
+
+
+@pytest.fixture(scope="session")
+def shapes_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The coloured-shapes image classifier (testkit.shapes), trained once and exported with --image 32x32 and
+    the user's preprocessing as parity's reference: (its ONNX file, the trained network)."""
+    from model_export import export_torch  # noqa: PLC0415 - torch, for the image tests only
+    from model_export.image_export import image_spec  # noqa: PLC0415
+    from testkit import shapes  # noqa: PLC0415
+
+    net = shapes.trained(600, epochs=5)
+    path = tmp_path_factory.mktemp("shapes-model") / "shapes.onnx"
+    spec = image_spec("32x32", mean=shapes.MEAN, std=shapes.STD)
+    export_torch(net, path, image=spec, class_labels=shapes.CLASSES, preprocess=shapes.preprocess)
+    return path, net
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,16 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from handler.binary_tensors import HEADER_NAME
-from handler.errors import BadRequest, NotFound, NotReady, PayloadTooLarge, RequestError, Unprocessable, bounded
+from handler.errors import (
+    BadRequest,
+    NotFound,
+    NotReady,
+    PayloadTooLarge,
+    RequestError,
+    Unprocessable,
+    UnsupportedMedia,
+    bounded,
+)
 from handler.observability import logger
 from handler.request_bodies import invalid_fields
 
@@ -27,6 +36,7 @@ STATUS_OF: dict[type[RequestError], int] = {
     BadRequest: 400,
     NotFound: 404,
     PayloadTooLarge: 413,
+    UnsupportedMedia: 415,
     Unprocessable: 422,
     NotReady: 503,
 }

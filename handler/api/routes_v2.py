@@ -45,7 +45,7 @@ from handler.binary_tensors import (
     parse_header,
     split_body,
 )
-from handler.dataplane import DataPlane, Inferred
+from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
 from handler.model import PLATFORM
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
@@ -202,7 +202,7 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     header, binary = split_body(await request.body(), declared)
     infer_request = _binary_request(parse_header(header))
     model = plane.find(request.path_params["model_name"], request.path_params.get("model_version"))
-    feeds = decode_inputs(infer_request.inputs, binary, model.input_specs)
+    feeds = decode_inputs(infer_request.inputs, binary, request_specs(model), encoded_inputs(model))
     return _answer(infer_request, plane.infer(model, infer_request, feeds))
 
 

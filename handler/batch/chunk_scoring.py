@@ -42,6 +42,8 @@ def feeds_of(model: OnnxModel, instances: Sequence[Any], records: Sequence[int])
     """The model's feeds for these instances: column values checked and typed, or arrays stacked."""
     if model.info.columns is not None:
         return values_to_feeds(instances, model.info.columns, partial(_in_record, records))
+    if model.info.image is not None:  # decoded images, uint8 [height, width, channels] each
+        return {model.info.image.input: model.info.image.to_tensor(np.stack(instances))}
     return {model.info.inputs[0].name: np.stack(instances)}
 
 

@@ -231,6 +231,7 @@ class NpyPredictionWriter(PredictionWriter):
 
 WRITERS: dict[str, type[PredictionWriter]] = {
     "jsonl": PredictionWriter,
+    "image": PredictionWriter,  # an image's prediction is one JSON Lines record
     "csv": CsvPredictionWriter,
     "npy": NpyPredictionWriter,
 }

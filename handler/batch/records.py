@@ -25,7 +25,13 @@ from handler.codec import json_to_array
 from handler.errors import RequestError
 from handler.signature import TensorSpec
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".npy": "npy"}
+FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".npy": "npy",
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".webp"), "image"),  # one image a record (image models)
+}
 
 
 class RecordRejected(ValueError):
@@ -117,7 +123,7 @@ class Chunk:
 
 
 def format_of(key: str) -> str | None:
-    """jsonl, csv or npy from the key's extension; None for anything else."""
+    """jsonl, csv, npy or image from the key's extension; None for anything else."""
     dot = key.rfind(".")
     return FORMATS.get(key[dot:].lower()) if dot >= 0 else None
 

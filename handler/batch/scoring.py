@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.batch.chunk_scoring import score_chunk
 from handler.batch.csv_records import read_csv
+from handler.batch.image_records import IMAGE_FORMAT, read_image
 from handler.batch.jsonl_records import read_jsonl
 from handler.batch.label_counts import LabelCounts
 from handler.batch.npy_records import read_npy
@@ -101,7 +102,10 @@ def summary_matches(summary: dict[str, Any] | None, head: ObjectHead, model: Onn
 
 
 def _unsupported(key: str) -> str:
-    return f"{key!r}: unsupported file type; expected .jsonl, .ndjson, .csv or .npy"
+    return f"{key!r}: unsupported file type; expected .jsonl, .ndjson, .csv or .npy (or, for an image model, {IMAGES})"
+
+
+IMAGES = ".png, .jpg, .jpeg or .webp"
 
 
 def _skipped(ref: ObjectRef, reason: str) -> dict[str, Any]:
@@ -236,8 +240,14 @@ class ObjectScorer:
         return writer, tally
 
     def _chunks(self, stream: IO[bytes], fmt: str, bounds: ReadBounds, carried: Carried) -> Iterator[Chunk]:
-        """The file's chunks, read by column name for a model with a column schema, else by position."""
-        columns = self.model.info.columns
+        """The file's chunks, read by column name for a model with a column schema, else by position; an image
+        model's image object is one record."""
+        image, columns = self.model.info.image, self.model.info.columns
+        if (fmt == IMAGE_FORMAT) != (image is not None):
+            takes = f"takes images: upload {IMAGES} files" if image is not None else "does not take images"
+            raise FileRejected(f"a {'.' + fmt if fmt != IMAGE_FORMAT else 'image'} object, but this model {takes}")
+        if image is not None:
+            return read_image(stream, image, bounds)
         if columns is None:
             return READERS[fmt](stream, self.model.info.inputs[0], bounds, carried)
         if fmt not in TABLE_READERS:

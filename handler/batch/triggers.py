@@ -19,7 +19,10 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes import S3Event, S3EventBridgeNotificationEvent
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from handler.batch.image_batches import ImageItem, score_image_batch
+from handler.batch.image_records import IMAGE_FORMAT
 from handler.batch.jobs import JobFailed, ResultScope, run_job
+from handler.batch.records import format_of
 from handler.batch.scoring import Deadline, ObjectScorer, OutOfTime
 from handler.batch.store import ObjectHead, ObjectRef, S3Store, decoded_key, default_store
 from handler.dataplane import DataPlane
@@ -32,6 +35,12 @@ def s3_refs(event: Mapping[str, Any]) -> Iterator[ObjectRef]:
     for record in S3Event(dict(event)).records:
         if record.event_name.startswith("ObjectCreated:"):
             yield ObjectRef(record.s3.bucket.name, decoded_key(record.s3.get_object.key))
+
+
+def _listed_head(item: Mapping[str, Any]) -> ObjectHead | None:
+    """What ListObjectsV2 said of an item (its ETag and size), which spares a HEAD."""
+    etag, size = item.get("Etag") or item.get("ETag"), item.get("Size")
+    return ObjectHead(str(etag), int(size)) if etag and isinstance(size, int) else None
 
 
 @dataclass
@@ -97,17 +106,33 @@ class BatchTriggers:
         return {"objects": [self._score_in_scope(self._scorer(context), ref)]}
 
     def distributed_map_item(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        """Score the listed object(s) one Distributed Map iteration hands over."""
+        """Score the listed object(s) one Distributed Map iteration hands over: each file alone, and (for an image
+        model) the batch's images together, as one batch file (handler.batch.image_batches)."""
         batch_input: Mapping[str, Any] = event.get("BatchInput") or {}
-        items = event.get("Items", [event])
         scorer = self._scorer(context)
-        summaries = []
-        for item in items:
-            bucket = item.get("Bucket") or batch_input.get("Bucket") or self.settings.input_bucket
-            if not bucket:
-                raise ValueError("the item names no bucket: add Bucket with the map's ItemSelector or set INPUT_BUCKET")
-            summaries.append(self._score_in_scope(scorer, ObjectRef(str(bucket), str(item["Key"]))))
-        return {"objects": summaries}
+        listed = [(self._item_ref(item, batch_input), item) for item in event.get("Items", [event])]
+        images = [
+            ImageItem(ref, _listed_head(item))
+            for ref, item in listed
+            if "Items" in event and format_of(ref.key) == IMAGE_FORMAT and scorer.model.info.image is not None
+        ]
+        image_keys = {item.ref for item in images}
+        answer: dict[str, Any] = {
+            "objects": [self._score_in_scope(scorer, ref) for ref, _ in listed if ref not in image_keys]
+        }
+        if images:
+            buckets = {item.ref.bucket for item in images}
+            reason = next((why for bucket in buckets if (why := self.out_of_scope(bucket))), None)
+            if reason or len(buckets) > 1:
+                raise ValueError(f"an image batch must be of one bucket this function may score: {reason or buckets}")
+            answer["image_batch"] = score_image_batch(scorer, buckets.pop(), images)
+        return answer
+
+    def _item_ref(self, item: Mapping[str, Any], batch_input: Mapping[str, Any]) -> ObjectRef:
+        bucket = item.get("Bucket") or batch_input.get("Bucket") or self.settings.input_bucket
+        if not bucket:
+            raise ValueError("the item names no bucket: add Bucket with the map's ItemSelector or set INPUT_BUCKET")
+        return ObjectRef(str(bucket), str(item["Key"]))
 
     def schedule(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         """Score every object under the prefix that has no output yet, until time runs short."""

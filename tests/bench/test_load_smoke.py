@@ -90,10 +90,12 @@ def shifted_model(source: Path, path: Path) -> Path:
     so it is served and answered like the real one, only wrong (a label and the argmax of probabilities)."""
     model = onnx.load(source)
     graph = model.graph
-    renamed = {"label": "label_right", "probabilities": "probabilities_right"}
+    # The label is the class name looked up from label_index (model_export.graph_edit.label_names): shift the index.
+    renamed = {"label_index": "label_right", "probabilities": "probabilities_right"}
     for node in graph.node:
-        node.input[:] = [renamed.get(name, name) for name in node.input]
         node.output[:] = [renamed.get(name, name) for name in node.output]
+        if node.op_type != "Gather" or node.output[0] != "label":
+            node.input[:] = [renamed.get(name, name) for name in node.input]
     graph.initializer.extend(
         [
             helper.make_tensor("shift_columns", TensorProto.INT64, [10], [(index - 1) % 10 for index in range(10)]),
@@ -101,13 +103,14 @@ def shifted_model(source: Path, path: Path) -> Path:
             helper.make_tensor("ten", TensorProto.INT64, [], [10]),
         ]
     )
-    graph.node.extend(
-        [
-            helper.make_node("Gather", ["probabilities_right", "shift_columns"], ["probabilities"], axis=1),
-            helper.make_node("Add", ["label_right", "one"], ["label_next"]),
-            helper.make_node("Mod", ["label_next", "ten"], ["label"]),
-        ]
-    )
+    lookup = next(index for index, node in enumerate(graph.node) if list(node.output) == ["label"])
+    shifted = [
+        helper.make_node("Gather", ["probabilities_right", "shift_columns"], ["probabilities"], axis=1),
+        helper.make_node("Add", ["label_right", "one"], ["label_next"]),
+        helper.make_node("Mod", ["label_next", "ten"], ["label_index"]),
+    ]
+    for offset, node in enumerate(shifted):  # before the name lookup, which reads the shifted index
+        graph.node.insert(lookup + offset, node)
     onnx.checker.check_model(model, full_check=True)
     onnx.save(model, path)
     return path
