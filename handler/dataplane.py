@@ -21,6 +21,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input
 from handler.errors import BadRequest, NotReady, UnsupportedMedia
+from handler.generation import GenerationRequest, generate, texts
+from handler.generation_requests import GENERATION_TENSORS, generation_requests, tensor_requests
 from handler.model import InitReport, OnnxModel
 from handler.observability import metrics, tracer
 from handler.predict_inputs import image_feeds, predict_feeds
@@ -155,9 +157,25 @@ class DataPlane:
         return results
 
     def predict(self, request: PredictRequest, model: OnnxModel | None = None) -> dict[str, Any]:
-        """/predict's answer: one prediction per instance, in order (labels and probabilities for classifiers)."""
+        """/predict's answer: one prediction per instance, in order (labels and probabilities for classifiers, the
+        text for generators)."""
         model = model or self.find()
+        if model.info.generator is not None:
+            form, rows = request.rows_form()
+            texts = self.generate(model, generation_requests(rows, model.info.generator, form))
+            return {"model_name": model.info.name, "model_version": model.info.version, "predictions": texts}
         return self.answer(model, predict_feeds(request, model.info), request.top_k)
+
+    def generate(self, model: OnnxModel, requests: Sequence[GenerationRequest]) -> list[dict[str, str]]:
+        """Each request's generated text, {"text": ...}; every step of the loop is a run of the step graph."""
+        contract = model.info.generator
+        assert contract is not None, "only a generator model generates"
+
+        def step(tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            results = self.run(model, {contract.token_input: tokens, contract.state_input: state})
+            return results[contract.logits_output], results[contract.state_output]
+
+        return [{"text": text} for text in texts(contract, requests, generate(step, contract, requests))]
 
     def predict_images(
         self, images: list[bytes], top_k: int | None = None, model: OnnxModel | None = None
@@ -184,7 +202,11 @@ class DataPlane:
 
     def infer(self, model: OnnxModel, request: BinaryInferenceRequest, feeds: Mapping[str, np.ndarray]) -> Inferred:
         """A protocol request's outputs, from the feeds its carrier decoded (``json_feeds``, or the binary
-        extension's bytes)."""
+        extension's bytes); a generator's ``start`` (and optional) tensors give its ``text``."""
+        generator = model.info.generator
+        if generator is not None and GENERATION_TENSORS.issuperset(feeds) and "start" in feeds:
+            generated = self.generate(model, tensor_requests(feeds, generator))
+            return Inferred(model, request.id, {"text": np.array([item["text"] for item in generated], dtype=object)})
         return Inferred(model, request.id, self.run(model, with_images(model, feeds), requested_outputs(request)))
 
     def infer_json(self, model: OnnxModel, request: InferenceRequest) -> Inferred:

@@ -21,6 +21,7 @@ from handler.errors import ModelLoadError
 from handler.signature import TensorSpec, metadata_json
 
 RESIZE_RULES = ("stretch", "crop")
+RESAMPLING = ("bilinear", "bicubic", "nearest", "lanczos")  # Pillow's filters; torchvision's Resize uses bilinear
 MODES = {"RGB": 3, "L": 1}
 LAYOUTS = ("NHWC", "NCHW")
 
@@ -40,6 +41,7 @@ class ImageContract:
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
     max_pixels: int = 4096 * 4096
+    resample: str = "bilinear"
 
     @property
     def channels(self) -> int:
@@ -97,11 +99,17 @@ def image_contract(metadata: Mapping[str, str], inputs: Sequence[TensorSpec], ma
     specs = {spec.name: spec for spec in inputs}
     name = entry.get("input")
     size_ok = all(isinstance(entry.get(key), int) and 0 < entry[key] <= 8192 for key in ("height", "width"))
-    choices_ok = entry.get("mode") in MODES and entry.get("resize") in RESIZE_RULES and entry.get("layout") in LAYOUTS
+    choices_ok = (
+        entry.get("mode") in MODES
+        and entry.get("resize") in RESIZE_RULES
+        and entry.get("layout") in LAYOUTS
+        and entry.get("resample", "bilinear") in RESAMPLING
+    )
     if name not in specs or len(specs) != 1 or not size_ok or not choices_ok:
         raise ModelLoadError(
             f"metadata_props 'image' holds {str(entry)[:200]}: expected the one input's name, height and width "
-            f"(1 to 8192), mode {'/'.join(MODES)}, resize {'/'.join(RESIZE_RULES)} and layout {'/'.join(LAYOUTS)}"
+            f"(1 to 8192), mode {'/'.join(MODES)}, resize {'/'.join(RESIZE_RULES)}, layout {'/'.join(LAYOUTS)} and "
+            f"resample {'/'.join(RESAMPLING)}"
         )
     channels = MODES[entry["mode"]]
     contract = ImageContract(
@@ -116,6 +124,7 @@ def image_contract(metadata: Mapping[str, str], inputs: Sequence[TensorSpec], ma
         mean=_numbers(entry.get("mean"), channels, "mean"),
         std=_numbers(entry.get("std", [1.0] * channels if entry.get("mean") else None), channels, "std"),
         max_pixels=max_pixels,
+        resample=str(entry.get("resample", "bilinear")),
     )
     _check_against(contract, specs[name])
     return contract

@@ -72,12 +72,13 @@ def _resized(image: Any, contract: ImageContract) -> Any:
     target = (contract.width, contract.height)
     if image.size == target:
         return image
+    resample = Image.Resampling[contract.resample.upper()]
     if contract.resize == "stretch":
-        return image.resize(target, Image.Resampling.BILINEAR)
+        return image.resize(target, resample)
     width, height = image.size
     ratio = max(contract.width / width, contract.height / height)
     scaled = (max(contract.width, int(width * ratio)), max(contract.height, int(height * ratio)))
-    image = image.resize(scaled, Image.Resampling.BILINEAR)
+    image = image.resize(scaled, resample)
     left = round((scaled[0] - contract.width) / 2.0)
     top = round((scaled[1] - contract.height) / 2.0)
     return image.crop((left, top, left + contract.width, top + contract.height))

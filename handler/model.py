@@ -18,6 +18,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, R
 
 from handler.columns import Column, columns_of, example_records, records_to_feeds
 from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
+from handler.generation import GeneratorContract, generator_contract
 from handler.image_contract import ImageContract, image_contract
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
@@ -39,6 +40,7 @@ class ModelInfo:
     probabilities_output: str | None
     columns: tuple[Column, ...] | None = None  # tabular models: each input is one named column (handler.columns)
     image: ImageContract | None = None  # image models: the one input takes encoded images (handler.image_contract)
+    generator: GeneratorContract | None = None  # step models that generate text (handler.generation)
 
     @property
     def tensor_outputs(self) -> tuple[TensorSpec, ...]:
@@ -151,6 +153,7 @@ def describe_session(session: ort.InferenceSession, settings: Settings, path: Pa
         probabilities_output=probabilities if task == "classification" else None,
         columns=columns_of(metadata, inputs),
         image=image_contract(metadata, inputs, settings.max_image_pixels),
+        generator=generator_contract(metadata, inputs),
     )
 
 

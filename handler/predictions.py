@@ -33,7 +33,9 @@ def finite_rows(results: dict[str, np.ndarray]) -> np.ndarray:
 
 def prediction_dicts(info: ModelInfo, results: dict[str, np.ndarray], top_k: int | None = None) -> list[dict[str, Any]]:
     """One JSON-ready prediction per instance: label, score, probabilities (the ``top_k`` most probable only, best
-    first, when asked); or raw outputs."""
+    first, when asked); a generator's text; or raw outputs."""
+    if info.generator is not None:
+        return [{"text": text} for text in to_json_list(results["text"])]
     if not info.probabilities_output:
         columns = {name: to_json_list(array) for name, array in results.items()}
         count = len(next(iter(columns.values())))

@@ -155,7 +155,14 @@ def _torch_parser(commands: Any) -> None:
         help="an image classifier taking float [batch, channels, HEIGHT, WIDTH]: the graph takes raw pixels and "
         "the server decodes PNG, JPEG and WebP files (see --mean, --std, --resize, --grayscale, --images)",
     )
+    data.add_argument(
+        "--vocabulary",
+        metavar="FILE",
+        help="a text generator's step module, (token [batch], state [layers, batch, hidden]) -> (logits, state): its "
+        "tokens, a JSON list or one per line (see --state-shape, --start-token, --end-token, --max-length)",
+    )
     _image_options(parser)
+    _generator_options(parser)
     parser.add_argument("--task", choices=["classification", "regression"], default="classification")
     parser.add_argument(
         "--outputs",
@@ -184,6 +191,12 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
         help="another size is stretched to it (Resize((h, w))), or its shorter side resized, then centre-cropped "
         "(Resize(size) + CenterCrop(size)) (default: %(default)s)",
     )
+    images.add_argument(
+        "--resample",
+        choices=["bilinear", "bicubic", "nearest", "lanczos"],
+        default="bilinear",
+        help="the resize filter (default: %(default)s, as torchvision's Resize; PIL's Image.resize uses bicubic)",
+    )
     images.add_argument("--grayscale", action="store_true", help="the module takes one channel (L), not RGB")
     images.add_argument(
         "--images", action="append", metavar="PATH", help="image files or folders for the parity check (repeatable)"
@@ -193,6 +206,19 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
         metavar="PKG.MOD:FUNCTION",
         help="your preprocessing, a PIL image -> float tensor [C, H, W] (a torchvision transform): parity's reference",
     )
+
+
+def _generator_options(parser: argparse.ArgumentParser) -> None:
+    generator = parser.add_argument_group("text generators (with --vocabulary)")
+    generator.add_argument("--state-shape", type=_shape, metavar="LAYERS,HIDDEN", help="the state, batch left out")
+    generator.add_argument(
+        "--start-token", default="<s>", help="the token a sequence starts with (default: %(default)s)"
+    )
+    generator.add_argument("--end-token", default="</s>", help="the token that ends one (default: %(default)s)")
+    generator.add_argument(
+        "--max-length", type=int, default=20, help="longest text, start included (default: %(default)s)"
+    )
+    generator.add_argument("--temperature", type=float, default=1.0, help="default temperature (default: %(default)s)")
 
 
 def build_parser(

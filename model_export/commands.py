@@ -17,6 +17,7 @@ from model_export import loading
 from model_export.deps import require
 from model_export.digits import build_default_models, render_table
 from model_export.errors import ShapeMismatchError
+from model_export.generator_export import export_generator
 from model_export.image_export import image_spec
 from model_export.inspect_model import inspect_model, render_text
 from model_export.options import DEFAULT_MAX_ACCURACY_DROP, ExportOptions
@@ -74,6 +75,8 @@ def export_torch_command(args: argparse.Namespace) -> ExportReport:
     module = _torch_module(args)
     if args.image:
         return _export_image_command(module, args)
+    if args.vocabulary:
+        return _export_generator_command(module, args)
     sample = loading.load_sample(Path(args.sample)) if args.sample else None
     named = {name: _example(shape, dtype) for name, shape, dtype in args.input} if args.input else None
     return export_torch(
@@ -94,7 +97,9 @@ def _export_image_command(module: Any, args: argparse.Namespace) -> ExportReport
 
     mode = "L" if args.grayscale else "RGB"
     try:
-        spec = image_spec(args.image, mode=mode, resize=args.resize, mean=args.mean, std=args.std)
+        spec = image_spec(
+            args.image, mode=mode, resize=args.resize, resample=args.resample, mean=args.mean, std=args.std
+        )
     except ValueError as exc:
         raise ShapeMismatchError(f"--image: {exc}") from None
     preprocess = torch_loading.import_attribute(args.preprocess, "--preprocess") if args.preprocess else None
@@ -105,6 +110,23 @@ def _export_image_command(module: Any, args: argparse.Namespace) -> ExportReport
         images=args.images,
         preprocess=preprocess,
         outputs_kind=args.outputs,
+        **_options(args),
+    )
+
+
+def _export_generator_command(module: Any, args: argparse.Namespace) -> ExportReport:
+    """``torch ... --vocabulary FILE --state-shape L,H [--start-token --end-token --max-length --temperature]``."""
+    if args.state_shape is None:
+        raise ShapeMismatchError("--vocabulary needs --state-shape LAYERS,HIDDEN: the step's state, batch left out")
+    return export_generator(
+        module,
+        Path(args.output),
+        vocabulary=loading.load_vocabulary(Path(args.vocabulary)),
+        start_token=args.start_token,
+        end_token=args.end_token,
+        state_shape=args.state_shape,
+        max_length=args.max_length,
+        temperature=args.temperature,
         **_options(args),
     )
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from handler.image_contract import MODES, RESIZE_RULES, ImageContract
+from handler.image_contract import MODES, RESAMPLING, RESIZE_RULES, ImageContract
 from model_export.errors import DataFileError, ShapeMismatchError
 
 IMAGE_INPUT = "image"
@@ -41,6 +41,7 @@ class ImageSpec:
     scale: float = 1 / 255
     mean: tuple[float, ...] | None = None
     std: tuple[float, ...] | None = None
+    resample: str = "bilinear"
 
     @property
     def channels(self) -> int:
@@ -62,16 +63,26 @@ class ImageSpec:
             "width": self.width,
             "mode": self.mode,
             "resize": self.resize,
+            "resample": self.resample,
             "layout": "NHWC",
             "folded": folded,
         }
 
     def served(self) -> ImageContract:
         """The contract as the server reads it, for decoding the parity images the way it will."""
-        return ImageContract(IMAGE_INPUT, self.height, self.width, self.mode, self.resize, "NHWC", "UINT8")
+        return ImageContract(
+            IMAGE_INPUT, self.height, self.width, self.mode, self.resize, "NHWC", "UINT8", resample=self.resample
+        )
 
 
-def image_spec(size: str | tuple[int, int], *, mode: str = "RGB", resize: str = "stretch", **normal: Any) -> ImageSpec:
+def image_spec(
+    size: str | tuple[int, int],
+    *,
+    mode: str = "RGB",
+    resize: str = "stretch",
+    resample: str = "bilinear",
+    **normal: Any,
+) -> ImageSpec:
     """An ImageSpec from "32x32" (width x height) or (height, width); raises ValueError naming what is wrong."""
     if isinstance(size, str):
         parts = size.lower().split("x")
@@ -80,9 +91,13 @@ def image_spec(size: str | tuple[int, int], *, mode: str = "RGB", resize: str = 
         height, width = int(parts[1]), int(parts[0])
     else:
         height, width = size
-    if mode not in MODES or resize not in RESIZE_RULES:
-        raise ValueError(f"mode {mode!r} / resize {resize!r}: expected one of {list(MODES)} / {list(RESIZE_RULES)}")
-    return ImageSpec(height, width, mode, resize, float(normal.get("scale", 1 / 255)), *_normal(normal, MODES[mode]))
+    if mode not in MODES or resize not in RESIZE_RULES or resample not in RESAMPLING:
+        raise ValueError(
+            f"mode {mode!r} / resize {resize!r} / resample {resample!r}: expected one of {list(MODES)} / "
+            f"{list(RESIZE_RULES)} / {list(RESAMPLING)}"
+        )
+    scale = float(normal.get("scale", 1 / 255))
+    return ImageSpec(height, width, mode, resize, scale, *_normal(normal, MODES[mode]), resample=resample)
 
 
 def _normal(normal: dict[str, Any], channels: int) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
@@ -149,6 +164,13 @@ def pixel_feeds(spec: ImageSpec) -> Callable[[list[bytes]], dict[str, np.ndarray
         return {IMAGE_INPUT: images_to_tensor(images, contract, "parity image")}
 
     return feeds
+
+
+IMAGE_HINTS = (
+    "the served path resizes with the contract's filter (--resample, bilinear by default, as torchvision's Resize; "
+    "PIL's own Image.resize defaults to bicubic) and normalises with its --mean and --std: check that --preprocess "
+    "does the same",
+)
 
 
 def check_example(spec: ImageSpec, example_input: Any, input_shape: Sequence[int] | None) -> None:

@@ -19,6 +19,7 @@ from handler.image_decoding import decode_image
 from model_export import torch_convert
 from model_export.errors import ShapeMismatchError, UnsupportedModelError
 from model_export.image_export import (
+    IMAGE_HINTS,
     IMAGE_INPUT,
     ImageSpec,
     Preprocess,
@@ -121,7 +122,7 @@ def export_image_classifier(
         card=card,
         source=source,
         batches=parity_image_batches(given),
-        spec=ParitySpec(compare=("probabilities",), label="label", feeds_of=pixel_feeds(spec)),
+        spec=ParitySpec(compare=("probabilities",), label="label", hints=IMAGE_HINTS, feeds_of=pixel_feeds(spec)),
         tolerance=tolerance_of(options),
         path=path,
         tuning=tuning,

@@ -7,6 +7,7 @@ Unpickling runs code: ``joblib.load`` should only be given files you trust. PyTo
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -141,3 +142,18 @@ def parse_labels(text: str | None, path: Path | None = None) -> list[str] | None
     if not labels or not all(labels):
         raise DataFileError(f"no usable class labels in {path or repr(text)}: expected one non-empty label per class")
     return labels
+
+
+def load_vocabulary(path: Path) -> list[str]:
+    """A generator's tokens: a JSON list of strings, or one token per line (a line's spaces are kept)."""
+    existing(path, "vocabulary file")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".json":
+        try:
+            tokens = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataFileError(f"vocabulary file {path} is not JSON: {exc}") from None
+        if not isinstance(tokens, list) or not all(isinstance(token, str) for token in tokens):
+            raise DataFileError(f"vocabulary file {path}: expected a JSON list of strings")
+        return tokens
+    return text.rstrip("\n").split("\n")

@@ -30,7 +30,7 @@ EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
 
 # The keys whose values are JSON, so readers (inspect) know to decode them.
 JSON_KEYS = frozenset(
-    {"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns", "image"}
+    {"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns", "image", "generator"}
 )
 
 
@@ -51,6 +51,7 @@ class ModelCard:
     test_accuracy: float | None = None
     columns: Sequence[Mapping[str, Any]] | None = None  # tabular models: each input column's schema
     image: Mapping[str, Any] | None = None  # image models: the input's contract (handler.image_contract)
+    generator: Mapping[str, Any] | None = None  # text generators: vocabulary and step signature (handler.generation)
 
 
 def content_sha256(model: onnx.ModelProto) -> str:
@@ -85,6 +86,8 @@ def metadata_props(card: ModelCard, sha256: str, parity: ParityResult | None = N
         props["columns"] = json.dumps([dict(column) for column in card.columns])
     if card.image is not None:
         props["image"] = json.dumps(dict(card.image))
+    if card.generator is not None:
+        props["generator"] = json.dumps(dict(card.generator))
     return props
 
 

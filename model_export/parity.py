@@ -118,6 +118,11 @@ def generated_batch(instance_shape: Sequence[int], rows: int, seed: int = 0) -> 
     return np.random.default_rng(seed).standard_normal((rows, *instance_shape)).astype(np.float32)
 
 
+def rows_of(batch: Any) -> int:
+    """How many samples a batch holds: its length, or for named inputs their first input's."""
+    return len(next(iter(batch.values()))) if isinstance(batch, Mapping) else len(batch)
+
+
 def shape_of(batch: Any) -> str:
     """A batch's shape for messages: an array's or a DataFrame's, or each named input's."""
     if isinstance(batch, Mapping):
@@ -207,7 +212,7 @@ def check_parity(
             _compare(tally, name, exported[name], expected[name], tolerance)
         if spec.label is not None:
             tally.agreeing += _agreeing(exported[spec.label], expected[spec.label])
-        tally.samples += len(batch)
+        tally.samples += rows_of(batch)
     result = ParityResult(
         samples=tally.samples,
         max_abs_diff=tally.max_abs,

@@ -65,3 +65,18 @@ class RawPixels(nn.Module):
         x = pixels.permute(0, 3, 1, 2).to(torch.float32) * self.scale
         scores: torch.Tensor = self.inner((x - self.mean) / self.std)
         return scores
+
+
+class BatchFirstState(nn.Module):
+    """A step module (token [batch], state [layers, batch, hidden] as PyTorch's RNNs keep it) -> (logits, state),
+    exported with the state batch first, [batch, layers, hidden], so every input and output has its batch axis
+    first, as the server's checks, warm-up and batch limits expect."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, token: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next-token logits and the next state, batch first."""
+        logits, new_state = self.inner(token, state.transpose(0, 1).contiguous())
+        return logits, new_state.transpose(0, 1)

@@ -37,6 +37,22 @@ def shapes_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 
 @pytest.fixture(scope="session")
+def names_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The character-level name generator (testkit.names), trained once and exported with its vocabulary:
+    (its ONNX file, the trained step module)."""
+    from model_export.generator_export import export_generator  # noqa: PLC0415 - torch, for these tests only
+    from testkit import names  # noqa: PLC0415
+
+    net = names.trained()
+    path = tmp_path_factory.mktemp("names-model") / "names.onnx"
+    export_generator(
+        net, path, vocabulary=names.VOCABULARY, start_token=names.START, end_token=names.END,
+        state_shape=(1, names.HIDDEN), max_length=12, temperature=0.8,
+    )  # fmt: skip
+    return path, net
+
+
+@pytest.fixture(scope="session")
 def default_model() -> Path:
     """models/digits-cnn.onnx, exported with `python -m model_export digits` when absent (make does it first)."""
     if not DEFAULT_MODEL.is_file():

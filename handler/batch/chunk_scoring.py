@@ -74,6 +74,10 @@ def score_chunk(plane: DataPlane, model: OnnxModel, chunk: Chunk) -> Scored:
     """Infer the chunk's instances as one batch; records the model cannot score join chunk.errors."""
     if not chunk.records:
         return Scored()
+    if model.info.generator is not None:  # the instances are checked requests; the loop steps them together
+        generated = [item["text"] for item in plane.generate(model, chunk.instances)]
+        texts = {"text": np.array(generated, dtype=object)}
+        return Scored(chunk.records, chunk.ids, texts, chunk.extras)
     try:
         feeds = _chunk_feeds(model, chunk)
         if feeds is None:

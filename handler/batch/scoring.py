@@ -22,6 +22,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.batch.chunk_scoring import score_chunk
 from handler.batch.csv_records import read_csv
+from handler.batch.generation_records import read_generation_jsonl
 from handler.batch.image_records import IMAGE_FORMAT, read_image
 from handler.batch.jsonl_records import read_jsonl
 from handler.batch.label_counts import LabelCounts
@@ -242,7 +243,11 @@ class ObjectScorer:
     def _chunks(self, stream: IO[bytes], fmt: str, bounds: ReadBounds, carried: Carried) -> Iterator[Chunk]:
         """The file's chunks, read by column name for a model with a column schema, else by position; an image
         model's image object is one record."""
-        image, columns = self.model.info.image, self.model.info.columns
+        image, columns, generator = self.model.info.image, self.model.info.columns, self.model.info.generator
+        if generator is not None:
+            if fmt != "jsonl":
+                raise FileRejected(f"a .{fmt} object, but this model generates text: upload JSON Lines of requests")
+            return read_generation_jsonl(stream, generator, bounds)
         if (fmt == IMAGE_FORMAT) != (image is not None):
             takes = f"takes images: upload {IMAGES} files" if image is not None else "does not take images"
             raise FileRejected(f"a {'.' + fmt if fmt != IMAGE_FORMAT else 'image'} object, but this model {takes}")

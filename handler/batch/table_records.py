@@ -30,7 +30,7 @@ from handler.batch.records import (
 )
 from handler.columns import Column
 
-Row = tuple[str | None, dict[str, Any], dict[str, Any]]
+Row = tuple[str | None, Any, dict[str, Any]]  # (id, the instance: column values or a request, carried columns)
 
 
 def _cell(column: Column, text: str, where: str) -> Any:
@@ -103,7 +103,7 @@ def quoted_records(lines: Iterator[Line], limit: int) -> Iterator[Line]:
         yield Line(line.number, None if problem else "\n".join(parts), problem, size)
 
 
-def _chunk(batch: list[Line], parse: Callable[[str | None, str | None, str], Row], start: int) -> Chunk:
+def line_chunk(batch: list[Line], parse: Callable[[str | None, str | None, str], Row], start: int) -> Chunk:
     """The chunk of one batch of lines, each parsed alone (records numbered from ``start``)."""
     chunk = Chunk()
     for offset, line in enumerate(batch):
@@ -124,7 +124,7 @@ def read_table_csv(
     header = _header(lines, columns, carried)
     record = 1
     for batch in line_batches(lines, bounds):
-        yield _chunk(batch, header.row, record)
+        yield line_chunk(batch, header.row, record)
         record += len(batch)
 
 
@@ -144,4 +144,4 @@ def read_table_jsonl(
     """JSON Lines of objects keyed by column name, in chunks bounded by records and bytes."""
     parse = partial(_object_row, columns, carried)
     for batch in line_batches(read_lines(stream, bounds.record_bytes), bounds):
-        yield _chunk(batch, parse, batch[0].number)
+        yield line_chunk(batch, parse, batch[0].number)

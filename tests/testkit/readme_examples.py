@@ -8,6 +8,7 @@ kept for the test to check against the model it trained.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shlex
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 from testkit.aws import free_port
 from testkit.paths import REPO
@@ -109,3 +111,14 @@ def wait_ready(url: str, timeout_s: float = 90.0) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"the README's server never became ready at {url}")
+
+
+def load_module(path: Path) -> ModuleType:
+    """A Python file the README had the newcomer write, imported as the test's own module."""
+    spec = importlib.util.spec_from_file_location(f"readme_{path.stem}", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
