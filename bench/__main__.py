@@ -13,7 +13,16 @@ import platform
 import time
 from pathlib import Path
 
-from bench import batch_path, cold_start, export_figures, footprint, hostile_files, record_path, warm_latency
+from bench import (
+    batch_path,
+    cold_start,
+    export_figures,
+    footprint,
+    hostile_files,
+    real_inputs,
+    record_path,
+    warm_latency,
+)
 from bench.peer_weights import peer_weights
 from bench.report import Results, write_report
 
@@ -49,6 +58,8 @@ def run(quick: bool) -> Results:
             results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
     print("records vs positional rows ...", flush=True)
     results.records = record_path.measure(20 if quick else 2000)
+    print("image files and generated text ...", flush=True)
+    results.images, results.generation = real_inputs.measure(10 if quick else 500)
     print("batch path ...", flush=True)
     results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
     print("hostile batch files ...", flush=True)

@@ -15,6 +15,8 @@ from bench.batch_path import BatchPath
 from bench.cold_start import ColdStart
 from bench.export_figures import section as export_section
 from bench.hostile_files import HostileFile, section
+from bench.real_inputs import Row
+from bench.real_inputs import section as real_inputs_section
 from bench.record_path import TARGET as RECORDS_TARGET
 from bench.record_path import RecordPath
 from bench.record_path import section as records_section
@@ -32,6 +34,8 @@ class Results:
     batch: list[BatchPath] = field(default_factory=list)
     hostile: list[HostileFile] = field(default_factory=list)
     records: list[RecordPath] = field(default_factory=list)
+    images: list[Row] = field(default_factory=list)
+    generation: list[Row] = field(default_factory=list)
     footprint: dict[str, float] = field(default_factory=dict)
     peer_footprint: tuple[float, int] = (0.0, 0)
     quantization: dict[str, Any] = field(default_factory=dict)
@@ -164,6 +168,8 @@ def other_sections(r: Results) -> list[str]:
         rates = f"{b.handler_records_s:,.0f} | {b.raw_records_s:,.0f} | {b.ratio:.2f}"
         lines += [f"| {b.file_format} | {b.records:,} | {b.file_mib:.1f} | {rates} | {b.peak_rss_mib:.0f} |"]
     lines += ["", *section(r.hostile), "", *records_section(r.records)]
+    if r.images:
+        lines += ["", *real_inputs_section(r.images, r.generation)]
     lines += ["", "## Footprint", "", "| set | MB |", "|---|---|"]
     lines += [f"| this project, what the image installs ({arch}) | {mb:.0f} |" for arch, mb in r.footprint.items()]
     lines += [f"| the peer: torch (CPU build) + fastapi + mangum + numpy, {peer_count} distributions | {peer_mb:.0f} |"]

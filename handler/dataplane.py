@@ -142,9 +142,17 @@ class DataPlane:
         return self.repository.find(name, version)
 
     def run(
-        self, model: OnnxModel, feeds: Mapping[str, np.ndarray], outputs: Sequence[str] | None = None
+        self,
+        model: OnnxModel,
+        feeds: Mapping[str, np.ndarray],
+        outputs: Sequence[str] | None = None,
+        *,
+        measured: bool = True,
     ) -> dict[str, np.ndarray]:
-        """Check the feeds and run the model inside an X-Ray subsegment, recording latency and batch size."""
+        """Check the feeds and run the model inside an X-Ray subsegment, recording latency and batch size; a step of a
+        generation loop (``measured=False``) runs bare, the loop being measured once as a whole."""
+        if not measured:
+            return model.infer(feeds, outputs)
         batch = next((int(array.shape[0]) for array in feeds.values() if array.ndim), 1)
         with tracer.provider.in_subsegment("## inference") as subsegment:
             subsegment.put_annotation("model", model.info.name)
@@ -172,10 +180,18 @@ class DataPlane:
         assert contract is not None, "only a generator model generates"
 
         def step(tokens: np.ndarray, state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            results = self.run(model, {contract.token_input: tokens, contract.state_input: state})
+            results = self.run(model, {contract.token_input: tokens, contract.state_input: state}, measured=False)
             return results[contract.logits_output], results[contract.state_output]
 
-        return [{"text": text} for text in texts(contract, requests, generate(step, contract, requests))]
+        with tracer.provider.in_subsegment("## generation") as subsegment:
+            subsegment.put_annotation("model", model.info.name)
+            started = time.perf_counter()
+            drawn = generate(step, contract, requests)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        metrics.add_metric(name="InferenceLatency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+        metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=len(requests))
+        metrics.add_metric(name="GeneratedTokens", unit=MetricUnit.Count, value=sum(map(len, drawn)))
+        return [{"text": text} for text in texts(contract, requests, drawn)]
 
     def predict_images(
         self, images: list[bytes], top_k: int | None = None, model: OnnxModel | None = None

@@ -89,12 +89,13 @@ def decode_image(data: bytes, contract: ImageContract, where: str) -> np.ndarray
     with _opened(data, where) as image:
         _checked(image, contract, where)
         try:
-            converted = image.convert(contract.mode)
+            image.load()
+            converted = image if image.mode == contract.mode else image.convert(contract.mode)
         except Exception as exc:  # a truncated or corrupt body fails only when decoded, in the decoder's own kinds
             raise BadRequest(
                 f"{where}: the {image.format} image cannot be decoded ({exc}): expected a whole image"
             ) from None
-    pixels = np.asarray(_resized(converted, contract), dtype=np.uint8)
+        pixels = np.asarray(_resized(converted, contract), dtype=np.uint8)
     return pixels.reshape(contract.height, contract.width, contract.channels)
 
 

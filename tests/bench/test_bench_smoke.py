@@ -18,7 +18,7 @@ from testkit.paths import REPO
 
 SECTIONS = ["## Targets", "## Cold start", "## Warm latency", "## Binary tensor extension vs JSON", "## Threads"]
 SECTIONS += ["## S3 batch path", "## Hostile batch files", "## Records vs positional rows", "## Footprint"]
-SECTIONS += ["## int8 quantization and graph optimisation"]
+SECTIONS += ["## int8 quantization and graph optimisation", "## Image files and generated text"]
 TARGET_ROWS = 9
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
