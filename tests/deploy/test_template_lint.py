@@ -101,6 +101,16 @@ def test_checkov_fails_nothing_and_every_skip_gives_its_reason(tmp_path: Path, r
         assert summary["passed"] >= 25
 
 
+def test_checkov_fails_nothing_with_the_optional_rest_api_switched_on(tmp_path: Path) -> None:
+    """checkov leaves out resources whose condition is false by default: the REST API is checked switched on."""
+    marker = 'Default: "false"\n    Description: >-\n      Also put the API function behind an API Gateway REST API'
+    switched_on = broken_copy(tmp_path, marker, marker.replace('"false"', '"true"', 1))
+    results = checkov(switched_on)["results"]
+    assert [(c["check_id"], c["resource"]) for c in results["failed_checks"]] == []
+    checked = {check["resource"] for check in results["passed_checks"] + results["skipped_checks"]}
+    assert {"AWS::ApiGateway::Stage.RestApiStage", "AWS::ApiGateway::Method.RestApiProxyMethod"} <= checked
+
+
 def test_checkov_does_fail_a_public_unencrypted_bucket(tmp_path: Path) -> None:
     bad = broken_copy(tmp_path, "BlockPublicPolicy: true", "BlockPublicPolicy: false")
     failed = {check["check_id"] for check in checkov(bad)["results"]["failed_checks"]}
