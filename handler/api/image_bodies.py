@@ -3,7 +3,8 @@
 
 FastAPI reads a body only as JSON or as a declared form, so ``PredictRoute`` serves these two media types itself
 before FastAPI reads anything (as InferRoute serves the binary extension): one header lookup on the JSON path.
-Every file part of a multipart body is one image, in order, whatever its field name. ``?top_k=`` asks for the k
+Every file part of a multipart body is one image, in order, whatever its field name. A body whose type says
+nothing (curl's ``--data-binary`` default, octet-stream) is an image when it starts like one. ``?top_k=`` asks for the k
 most probable classes, as the JSON body's ``top_k`` field does.
 """
 
@@ -69,20 +70,41 @@ async def posted_images(request: Request) -> list[bytes]:
     return [await request.body()]
 
 
+# What curl sends with --data-binary and no -H, and what a client sends for "some bytes": the body itself says
+# whether it is an image (its file signature), so `curl --data-binary @cat.png` works as image APIs allow.
+SNIFFED_TYPES = ("", "application/x-www-form-urlencoded", "application/octet-stream")
+SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8")
+
+
 def is_image_request(request: Request) -> bool:
-    """Whether the body is an image or a multipart upload (else it is JSON, for the route itself)."""
+    """Whether the body is declared an image or a multipart upload."""
     declared = media_type(request)
     return declared == MULTIPART or declared.startswith("image/")
 
 
-async def _image_predict(request: Request) -> Response:
+def looks_like_an_image(body: bytes) -> bool:
+    """A PNG, JPEG, GIF or WebP file signature (a GIF is then refused by the decoder, saying so)."""
+    return body.startswith(SIGNATURES) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
+
+
+async def _image_predict(request: Request, images: list[bytes] | None = None) -> Response:
     plane = await ready_plane(request)
     top_k = top_k_query(request)
-    return FastJsonResponse(plane.predict_images(await posted_images(request), top_k))
+    return FastJsonResponse(plane.predict_images(images or await posted_images(request), top_k))
+
+
+def _replayed(request: Request, body: bytes) -> Request:
+    """The request with its body, already read, to be read again by FastAPI's handler."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return Request(request.scope, receive)
 
 
 class PredictRoute(FastJsonRoute):
-    """/predict: image and multipart bodies served here, JSON ones by FastAPI's handler untouched."""
+    """/predict: image and multipart bodies served here, JSON ones by FastAPI's handler untouched; a body sent
+    without a type of its own (curl's form default, octet-stream) is looked at first."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """FastAPI's handler for JSON bodies, ``_image_predict`` for images."""
@@ -91,6 +113,11 @@ class PredictRoute(FastJsonRoute):
         async def handler(request: Request) -> Response:
             if is_image_request(request):
                 return await _image_predict(request)
+            if media_type(request) in SNIFFED_TYPES:
+                body = await request.body()
+                if looks_like_an_image(body):
+                    return await _image_predict(request, [body])
+                request = _replayed(request, body)
             return await json_handler(request)
 
         return handler

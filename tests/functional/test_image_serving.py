@@ -82,6 +82,25 @@ def test_an_image_body_through_every_event_kind_gets_the_models_class(
     assert [prediction["label"] for prediction in response_json(response)["predictions"]] == expected(net, [decoded])[0]
 
 
+@pytest.mark.parametrize("declared", ["application/x-www-form-urlencoded", "application/octet-stream", ""])
+def test_an_image_sent_without_an_image_type_is_known_by_its_signature(
+    call: Call, net: torch.nn.Module, declared: str
+) -> None:
+    """What `curl --data-binary @photo.png` sends (form-urlencoded), or a client's octet-stream, or no type."""
+    data = shapes.encoded(IMAGES[2], "PNG")
+    status, answer = call("POST", "/predict", raw=data, content_type=declared)
+    assert status == 200, answer
+    assert [p["label"] for p in answer["predictions"]] == expected(net, [IMAGES[2]])[0]
+
+
+def test_a_json_body_sent_as_a_form_is_still_refused_as_not_json(call: Call) -> None:
+    status, answer = call(
+        "POST", "/predict", {"instances": [{"b64": "AAAA"}]}, content_type="application/x-www-form-urlencoded"
+    )
+    assert status == 415, answer
+    assert "the request body must be JSON" in answer["error"]
+
+
 def test_multipart_uploads_are_one_prediction_per_file_in_order_with_top_k(
     served: Runtime, net: torch.nn.Module
 ) -> None:
