@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -128,3 +129,15 @@ def image_contract(metadata: Mapping[str, str], inputs: Sequence[TensorSpec], ma
     )
     _check_against(contract, specs[name])
     return contract
+
+
+def warm_up_decoder(contract: ImageContract, path: Path) -> None:
+    """Import the image decoder and decode one image at INIT; raises ModelLoadError when it is not installed."""
+    try:
+        from handler import image_decoding  # noqa: PLC0415 - Pillow is loaded only for models that take images
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"MODEL_PATH={str(path)!r} takes images, but the image decoder is not installed ({exc}): build the "
+            "image with the images extra (pip install 'onnx-lambda[images]'; the Dockerfile's IMAGE_INPUTS=true)"
+        ) from None
+    image_decoding.warm_up(contract)

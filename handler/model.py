@@ -19,7 +19,7 @@ from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, R
 from handler.columns import Column, columns_of, example_records, records_to_feeds
 from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
 from handler.generation import GeneratorContract, generator_contract
-from handler.image_contract import ImageContract, image_contract
+from handler.image_contract import ImageContract, image_contract, warm_up_decoder
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
 
@@ -240,18 +240,6 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     return results
 
 
-def _warm_up_decoder(contract: ImageContract, path: Path) -> None:
-    """Import the image decoder and decode one image at INIT; raises ModelLoadError when it is not installed."""
-    try:
-        from handler import image_decoding  # noqa: PLC0415 - Pillow is loaded only for models that take images
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"MODEL_PATH={str(path)!r} takes images, but the image decoder is not installed ({exc}): build the "
-            "image with the images extra (pip install 'onnx-lambda[images]'; the Dockerfile's IMAGE_INPUTS=true)"
-        ) from None
-    image_decoding.warm_up(contract)
-
-
 def _labels_problem(info: ModelInfo, results: Mapping[str, np.ndarray]) -> str | None:
     """class_labels in metadata_props that disagree with the width of the probabilities the graph gives."""
     if not (info.class_labels and info.probabilities_output):
@@ -298,7 +286,7 @@ def load_model(settings: Settings, initialization_type: str) -> tuple[OnnxModel,
     started = time.perf_counter()
     results = _warm_up(model, path)
     if model.info.image is not None:
-        _warm_up_decoder(model.info.image, path)
+        warm_up_decoder(model.info.image, path)
     warmup_ms = (time.perf_counter() - started) * 1000
     _refuse(_labels_problem(model.info, results), path)
     report = InitReport(str(path), threads, round(session_ms, 2), round(warmup_ms, 2), initialization_type)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import struct
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,10 @@ import pytest
 import torch
 from PIL import Image
 
+from handler.errors import ModelLoadError
+from handler.model import load_model
 from handler.runtime import Runtime
+from handler.settings import settings_from_env
 from testkit import shapes
 from testkit.binary import binary_request
 from testkit.events import load_event, response_json
@@ -228,3 +232,16 @@ def test_an_image_for_a_model_that_takes_tensors_is_a_415_saying_what_it_takes(d
     )
     assert status == 415, answer
     assert "model 'digits-cnn' does not take images (it takes 'input' with shape [batch, 1, 8, 8]" in answer["error"]
+
+
+def test_an_image_model_built_without_the_decoder_fails_init_saying_what_to_rebuild_with(
+    model_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What IMAGE_INPUTS=false leaves out of the image, simulated: Pillow's module cannot be imported."""
+    import handler  # noqa: PLC0415
+
+    monkeypatch.delattr(handler, "image_decoding", raising=False)
+    monkeypatch.setitem(sys.modules, "handler.image_decoding", None)
+    with pytest.raises(ModelLoadError, match="takes images, but the image decoder is not installed") as raised:
+        load_model(settings_from_env({"MODEL_PATH": str(model_path)}), "local")
+    assert "IMAGE_INPUTS=true" in str(raised.value)
