@@ -59,7 +59,7 @@ def run(quick: bool) -> Results:
     print("records vs positional rows ...", flush=True)
     results.records = record_path.measure(20 if quick else 2000)
     print("image files and generated text ...", flush=True)
-    results.images, results.generation = real_inputs.measure(10 if quick else 500)
+    results.images, results.generation = real_inputs.measure(10 if quick else 500, quick)
     print("batch path ...", flush=True)
     results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
     print("hostile batch files ...", flush=True)

@@ -79,7 +79,7 @@ def _session(model: Path) -> Any:
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
-def image_rows(folder: Path, repeats: int) -> list[Row]:
+def image_rows(folder: Path, repeats: int, training: int) -> list[Row]:
     from PIL import Image  # noqa: PLC0415
 
     from model_export import export_torch  # noqa: PLC0415 - export-time, for this benchmark only
@@ -87,7 +87,8 @@ def image_rows(folder: Path, repeats: int) -> list[Row]:
     from testkit import shapes  # noqa: PLC0415
 
     path = folder / "shapes.onnx"
-    export_torch(shapes.trained(200, epochs=1), path, image=image_spec("32x32", mean=shapes.MEAN, std=shapes.STD))
+    net = shapes.trained(training, epochs=1)  # how well it classifies does not change how fast it runs
+    export_torch(net, path, image=image_spec("32x32", mean=shapes.MEAN, std=shapes.STD))
     post, session = _http(path), _session(path)
     rng = np.random.default_rng(0)
     files = {
@@ -158,11 +159,11 @@ def _loop_graph(net: Any, folder: Path) -> Path:
     return path
 
 
-def generation_rows(folder: Path, repeats: int) -> list[Row]:
+def generation_rows(folder: Path, repeats: int, training: int) -> list[Row]:
     from model_export.generator_export import export_generator  # noqa: PLC0415 - export-time, this benchmark only
     from testkit import names  # noqa: PLC0415
 
-    net = names.trained(steps=60)
+    net = names.trained(steps=training)
     path = folder / "names.onnx"
     export_generator(
         net, path, vocabulary=names.VOCABULARY, start_token=names.START, end_token=names.END,
@@ -205,11 +206,11 @@ def generation_rows(folder: Path, repeats: int) -> list[Row]:
     return [Row(labels[key], timings[key], rates[key] / rates["bare"], rates[key]) for key in timings]
 
 
-def measure(repeats: int) -> tuple[list[Row], list[Row]]:
-    """(image rows, generation rows)."""
+def measure(repeats: int, quick: bool = False) -> tuple[list[Row], list[Row]]:
+    """(image rows, generation rows); ``quick`` trains the models barely (the smoke run checks that it runs)."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        return image_rows(folder, repeats), generation_rows(folder, repeats)
+        return image_rows(folder, repeats, 64 if quick else 200), generation_rows(folder, repeats, 5 if quick else 60)
 
 
 def section(images: list[Row], generation: list[Row]) -> list[str]:

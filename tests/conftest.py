@@ -29,7 +29,7 @@ def shapes_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     from model_export.image_export import image_spec  # noqa: PLC0415
     from testkit import shapes  # noqa: PLC0415
 
-    net = shapes.trained(600, epochs=5)
+    net = shapes.trained(400, epochs=4)
     path = tmp_path_factory.mktemp("shapes-model") / "shapes.onnx"
     spec = image_spec("32x32", mean=shapes.MEAN, std=shapes.STD)
     export_torch(net, path, image=spec, class_labels=shapes.CLASSES, preprocess=shapes.preprocess)
@@ -43,7 +43,7 @@ def names_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     from model_export.generator_export import export_generator  # noqa: PLC0415 - torch, for these tests only
     from testkit import names  # noqa: PLC0415
 
-    net = names.trained()
+    net = names.trained(steps=150)
     path = tmp_path_factory.mktemp("names-model") / "names.onnx"
     export_generator(
         net, path, vocabulary=names.VOCABULARY, start_token=names.START, end_token=names.END,
