@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from handler.api.deps import ready_plane
 from handler.api.fast_json import FastJsonResponse, FastJsonRoute
@@ -47,7 +48,9 @@ async def _uploads(request: Request) -> list[bytes]:
         async with request.form(max_files=MAX_PARTS, max_fields=MAX_PARTS) as form:
             files = [value for _, value in form.multi_items() if isinstance(value, UploadFile)]
             images = [await upload.read() for upload in files]
-    except (AssertionError, ValueError, KeyError) as exc:  # python-multipart's and Starlette's refusals
+    except HTTPException as exc:  # Starlette's answer to what python-multipart refuses (no boundary, bad headers)
+        raise BadRequest(f"the multipart/form-data body cannot be read ({exc.detail}): expected file parts") from None
+    except (AssertionError, ValueError, KeyError) as exc:
         raise BadRequest(f"the multipart/form-data body cannot be read ({exc}): expected file parts") from None
     if not images:
         raise BadRequest(

@@ -30,6 +30,7 @@ from testkit.events import load_event, response_json
 from testkit.invoke import Call, caller, runtime_for
 
 RNG = np.random.default_rng(11)
+MULTIPART_X = "multipart/form-data; boundary=x"
 IMAGES = [shapes.draw(label, RNG, size) for label, size in [(0, (32, 32)), (7, (64, 40)), (3, (45, 45)), (9, (20, 30))]]
 
 
@@ -125,6 +126,23 @@ def test_multipart_uploads_are_one_prediction_per_file_in_order_with_top_k(
     )
     assert status == 200, answer
     assert best(answer) == expected(net, IMAGES, k=3)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "words"),
+    [
+        (b"garbage", "multipart/form-data", "the multipart/form-data body cannot be read (Missing boundary"),
+        (b"--x\r\ngarbage no headers", f"{MULTIPART_X}", "the multipart/form-data body cannot be read"),
+        (b'--x\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--x--\r\n', MULTIPART_X, "has no file part"),
+    ],
+    ids=["no-boundary", "bad-headers", "no-file"],
+)  # fmt: skip
+def test_a_multipart_body_that_cannot_be_read_is_a_400_saying_so(
+    call: Call, body: bytes, content_type: str, words: str
+) -> None:
+    status, answer = call("POST", "/predict", raw=body, content_type=content_type)
+    assert status == 400, answer
+    assert words in answer["error"]
 
 
 def test_base64_in_json_answers_as_the_image_body_does(call: Call, net: torch.nn.Module) -> None:
