@@ -12,6 +12,7 @@ mistake so gets the same words, and every inference is measured the same way, wh
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,11 +44,13 @@ class Inferred:
     results: dict[str, np.ndarray]
 
     def head(self) -> dict[str, Any]:
-        """The answer without its outputs: model name and version, and the request's id when it has one."""
-        body: dict[str, Any] = {"model_name": self.model.info.name, "model_version": self.model.info.version}
-        if self.request_id is not None:
-            body["id"] = self.request_id
-        return body
+        """The answer without its outputs: model name and version, and an id: the request's, or a new one (KServe's
+        data model requires one in every answer)."""
+        return {
+            "model_name": self.model.info.name,
+            "model_version": self.model.info.version,
+            "id": self.request_id if self.request_id is not None else str(uuid.uuid4()),
+        }
 
     def json_body(self) -> dict[str, Any]:
         """The protocol's JSON answer; raises Unprocessable for an output JSON cannot carry."""
@@ -60,6 +63,10 @@ def requested_outputs(request: BinaryInferenceRequest) -> list[str] | None:
     Triton's classification extension (tritonclient's ``class_count``) is not served, and /v2 does not list it:
     answered as if absent, the client would get the whole tensor where it expects "score:index:label" strings.
     """
+    names = [output.name for output in request.outputs or ()]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise BadRequest(f"output {', '.join(map(repr, twice))} is requested more than once: name each output once")
     for output in request.outputs or ():
         if "classification" in (output.parameters or {}):
             raise BadRequest(

@@ -89,7 +89,10 @@ class ModelRepository:
         """The model a request's path names (its latest version when none is given); 404 saying what is served."""
         versions = self.versions.get(name)
         if versions is None:
-            raise NotFound(f"model {name!r} is not served here; this endpoint serves {self.names_text()}")
+            # Begins as Triton's does, so clients that match "Request for unknown model" recognise it.
+            raise NotFound(
+                f"Request for unknown model: {name!r} is not served here; this endpoint serves {self.names_text()}"
+            )
         if version is None:
             return self._latest(name).model
         if version not in versions:

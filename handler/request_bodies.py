@@ -1,5 +1,9 @@
 """The bodies an inference request can have, whichever way it arrives: an HTTP route or an SQS job.
 
+The Open Inference Protocol's bodies ignore fields they do not know (the protocol's schemas allow more, KServe
+ignores them, and Triton's own examples send ``model_name``); a known field of the wrong type is still refused.
+/predict's body, this project's own, refuses unknown fields, so a misspelt ``instance`` is named.
+
 They live outside the API layer because the jobs validate a message body with the very same models (and
 get the same words for the same mistake) without going through HTTP. The OpenAPI document shows them too.
 """
@@ -27,7 +31,7 @@ _DATATYPE: JsonDict = {"enum": list(DATATYPE_TO_NUMPY)}
 class BinaryRequestInput(BaseModel):
     """One input in the JSON part of a binary-extension request: no ``data`` when its bytes follow the JSON."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     name: str = Field(json_schema_extra=_TENSOR_NAME)
     shape: list[StrictInt] = Field(json_schema_extra=_REQUEST_SHAPE)
@@ -45,7 +49,7 @@ class RequestInput(BinaryRequestInput):
 class RequestOutput(BaseModel):
     """An output the client wants back; outputs not named are not computed."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     name: str = Field(json_schema_extra=_TENSOR_NAME)
     parameters: Parameters | None = None
@@ -54,7 +58,7 @@ class RequestOutput(BaseModel):
 class BinaryInferenceRequest(BaseModel):
     """The JSON part of a binary-extension request (the first Inference-Header-Content-Length bytes)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     id: str | None = None
     parameters: Parameters | None = None

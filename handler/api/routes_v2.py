@@ -46,6 +46,7 @@ from handler.binary_tensors import (
     split_body,
 )
 from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
+from handler.errors import BadRequest
 from handler.model import PLATFORM
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
@@ -98,6 +99,31 @@ async def server_metadata(plane: Plane) -> ServerMetadata:
     """Server name, version, protocol extensions, and the names of the models served."""
     names = sorted(plane.repository.versions) if plane.repository else []
     return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION], models=names)
+
+
+# GET /v2/ answered as /v2: Starlette would redirect it to an absolute https:// URL built from the Host header,
+# wrong on a plain-HTTP host and nonsense on an event without one.
+router.add_api_route("/", server_metadata, methods=["GET"], response_model=ServerMetadata, include_in_schema=False)
+
+
+MODELS_FIXED = (
+    "models are fixed when this function starts (INIT loads MODEL_PATH): {action} is not supported; deploy a new "
+    "version of the function (or of the model folder) to change what is served"
+)
+
+
+@router.post("/repository/models/{model_name}/load", responses={400: {"model": ErrorResponse}}, include_in_schema=False)
+async def model_load(model_name: str) -> None:
+    """Triton's model control extension, refused as Triton refuses it when models are not loaded on request."""
+    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="loading a model on request"))
+
+
+@router.post(
+    "/repository/models/{model_name}/unload", responses={400: {"model": ErrorResponse}}, include_in_schema=False
+)
+async def model_unload(model_name: str) -> None:
+    """The same for unloading."""
+    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="unloading a model"))
 
 
 @router.get("/models", response_model=list[RepositoryEntry], responses=NOT_READY)

@@ -76,7 +76,7 @@ def test_triton_client_reads_server_and_model_metadata(
     ("call", "status", "words"),
     [
         (lambda c: c.get_model_config(MODEL), "404", "no route GET /v2/models/digits-cnn/config"),
-        (lambda c: c.get_model_metadata("resnet50"), "404", "model 'resnet50' is not served here"),
+        (lambda c: c.get_model_metadata("resnet50"), "404", "Request for unknown model: 'resnet50' is not served here"),
         (lambda c: c.get_model_metadata(MODEL, "7"), "404", "has no version '7'"),
     ],
     ids=["model-config-not-served", "unknown-model", "unknown-version"],

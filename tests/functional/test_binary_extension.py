@@ -252,7 +252,7 @@ def test_the_routes_checks_apply_unknown_model_404_not_ready_503_body_limit_413(
     response = post(digits.http, "/v2/models/other/versions/1/infer", BODY, LENGTH)
     assert (response["statusCode"], json.loads(response["body"])) == (
         404,
-        {"error": "model 'other' is not served here; this endpoint serves 'digits-cnn'"},
+        {"error": "Request for unknown model: 'other' is not served here; this endpoint serves 'digits-cnn'"},
     )
     response = post(unready_adapter(), DIGITS, BODY, LENGTH)
     assert response["statusCode"] == 503

@@ -88,7 +88,10 @@ def test_predict_and_health_serve_the_default_model(call: Call) -> None:
 def test_an_unknown_name_or_version_is_404_naming_what_is_served(call: Call) -> None:
     assert call("GET", "/v2/models/resnet/ready") == (
         404,
-        {"error": "model 'resnet' is not served here; this endpoint serves 'digits-cnn', 'digits-sklearn', 'scaler'"},
+        {
+            "error": "Request for unknown model: 'resnet' is not served here; this endpoint serves 'digits-cnn', "
+            "'digits-sklearn', 'scaler'"
+        },
     )
     assert call("GET", "/v2/models/scaler/versions/3")[1] == {
         "error": "model 'scaler' has no version '3'; the served versions are '1', '2'"

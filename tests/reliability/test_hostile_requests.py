@@ -102,11 +102,30 @@ CASES: dict[str, tuple[str, bytes, str, int, str]] = {
     "unknown output": (INFER, request(outputs=[{"name": "logits"}]), JSON, 400, "unknown output 'logits'"),
     "lone surrogate id": (INFER, request(id="\udc80"), JSON, 422, "body.id: Value error, holds a lone surrogate"),
     "number id": (INFER, request(id=7), JSON, 422, "body.id: Input should be a valid string (got 7)"),
-    "unknown member": (INFER, request(extra=1), JSON, 422, "body.extra: Extra inputs are not permitted"),
+    "unknown member of a wrong type": (
+        INFER,
+        request(extra=1, outputs=7),
+        JSON,
+        422,
+        "body.outputs: Input should be a valid list",
+    ),
+    "duplicate output": (
+        INFER,
+        request(outputs=[{"name": "label"}] * 2),
+        JSON,
+        400,
+        "output 'label' is requested more than once",
+    ),
     "array for a request": (INFER, b"[]", JSON, 422, "Input should be a valid dictionary"),
     "predict batch of 9": (PREDICT, predict([[0] * 64] * 9), JSON, 413, BATCH),
     "infer batch of 9": (INFER, infer_body(shape=[9, 1, 8, 8], data=[0] * 576), JSON, 413, BATCH),
-    "unknown model": ("/v2/models/other/infer", request(), JSON, 404, "model 'other' is not served here"),
+    "unknown model": (
+        "/v2/models/other/infer",
+        request(),
+        JSON,
+        404,
+        "Request for unknown model: 'other' is not served",
+    ),
     "unknown version": ("/v2/models/digits-cnn/versions/9/infer", request(), JSON, 404, "has no version '9'"),
 }
 
@@ -150,7 +169,7 @@ def test_a_hostile_json_request_gets_its_4xx_and_says_what_is_wrong(server: Loca
         ("TRACE", "/health", 405, "method TRACE is not allowed on "),
         ("GET", INFER, 405, "method GET is not allowed on "),
         ("GET", "/../../etc/passwd", 404, "no route GET "),
-        ("GET", "/v2/models/%ff", 404, "model '\ufffd' is not served here"),
+        ("GET", "/v2/models/%ff", 404, "Request for unknown model: '\ufffd' is not served here"),
     ],
 )
 def test_a_method_or_path_no_route_takes_is_a_json_4xx(

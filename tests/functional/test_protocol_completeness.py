@@ -1,0 +1,75 @@
+"""GIVEN the digits model served through the runtime the entry point builds WHEN clients send what the Open
+Inference Protocol allows and Triton's clients send (fields the schema does not name, GET /v2/, model control,
+requests without an id, the same output twice) THEN unknown fields are ignored while wrong types are still
+refused, /v2/ answers as /v2, model control is a 400 saying models are fixed at INIT, every answer carries an id,
+and a duplicate output is a 400."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from testkit.invoke import Call, caller, runtime_for
+
+DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
+INFER = "/v2/models/digits-cnn/infer"
+
+
+@pytest.fixture(scope="module")
+def call(default_model: Path) -> Call:
+    return caller(runtime_for(default_model).http)
+
+
+def test_fields_the_schema_does_not_name_are_ignored_at_every_level(call: Call) -> None:
+    body: dict[str, Any] = {
+        "model_name": "digits-cnn",  # as Triton's binary-extension example sends it
+        "inputs": [{**DIGIT, "comment": "mine"}],
+        "outputs": [{"name": "label", "priority": 1}],
+        "trace": {"x": 1},
+    }
+    status, answer = call("POST", INFER, body)
+    assert status == 200, answer
+    assert [output["name"] for output in answer["outputs"]] == ["label"]
+
+
+def test_a_known_field_of_the_wrong_type_is_still_refused(call: Call) -> None:
+    status, answer = call("POST", INFER, {"inputs": [{**DIGIT, "shape": "1,1,8,8"}], "extra": True})
+    assert status == 422, answer
+    assert "body.inputs[0].shape: Input should be a valid list" in answer["error"]
+
+
+def test_every_answer_carries_an_id_the_requests_or_a_new_one(call: Call) -> None:
+    _, given = call("POST", INFER, {"id": "mine", "inputs": [DIGIT]})
+    _, first = call("POST", INFER, {"inputs": [DIGIT]})
+    _, second = call("POST", INFER, {"inputs": [DIGIT]})
+    assert given["id"] == "mine"
+    assert uuid.UUID(first["id"]).version == 4
+    assert first["id"] != second["id"]
+
+
+def test_v2_with_a_slash_answers_as_v2_without_a_redirect(call: Call) -> None:
+    assert call("GET", "/v2/") == call("GET", "/v2")
+    assert call("GET", "/v2/")[0] == 200
+
+
+@pytest.mark.parametrize("action", ["load", "unload"])
+def test_model_control_is_a_400_saying_models_are_fixed_at_init(call: Call, action: str) -> None:
+    status, answer = call("POST", f"/v2/repository/models/digits-cnn/{action}", {})
+    assert status == 400, answer
+    assert answer["error"].startswith("model 'digits-cnn': models are fixed when this function starts")
+    assert "deploy a new version" in answer["error"]
+
+
+def test_the_same_output_asked_for_twice_is_a_400(call: Call) -> None:
+    status, answer = call("POST", INFER, {"inputs": [DIGIT], "outputs": [{"name": "label"}, {"name": "label"}]})
+    assert status == 400, answer
+    assert answer["error"] == "output 'label' is requested more than once: name each output once"
+
+
+def test_an_unknown_model_is_named_as_triton_names_it(call: Call) -> None:
+    status, answer = call("GET", "/v2/models/resnet50")
+    assert status == 404
+    assert answer["error"].startswith("Request for unknown model: 'resnet50'")
