@@ -58,6 +58,9 @@ ENV_NAMES: dict[str, str] = {
     "max_image_pixels": "MAX_IMAGE_PIXELS",
 }
 
+# Variables whose empty value is a value (the whole bucket), where an empty value elsewhere means "the default".
+EMPTY_MEANS_EMPTY = ("input_prefix", "output_prefix")
+
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens.
 BUCKET_PATTERN = r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"
 # A key prefix that names a folder: empty, or ending in "/" so "input/" never matches "input-old/".
@@ -170,7 +173,10 @@ class Settings(BaseModel):
 
 def settings_from_env(environ: Mapping[str, str]) -> Settings:
     """Build settings from an environment mapping; raises SettingsError naming each bad variable."""
-    raw = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name, "").strip()}
+    raw: dict[str, str] = {field: environ[name] for field, name in ENV_NAMES.items() if environ.get(name, "").strip()}
+    for field in EMPTY_MEANS_EMPTY:  # an empty prefix is the whole bucket, not "use the default"
+        if environ.get(ENV_NAMES[field]) == "":
+            raw[field] = ""
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:

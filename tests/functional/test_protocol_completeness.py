@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from handler.local_gateway import LocalContext
 from testkit.invoke import Call, caller, runtime_for
 
 DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
@@ -73,3 +74,20 @@ def test_an_unknown_model_is_named_as_triton_names_it(call: Call) -> None:
     status, answer = call("GET", "/v2/models/resnet50")
     assert status == 404
     assert answer["error"].startswith("Request for unknown model: 'resnet50'")
+
+
+@pytest.mark.parametrize("path", ["/v2/", "/v2/models/digits-cnn/", "/health/"])
+def test_an_event_without_a_host_header_is_answered_not_redirected(default_model: Path, path: str) -> None:
+    """Hand-built events and some test tools send no Host: nothing may redirect to https://mangum:80/..."""
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {},
+        "requestContext": {"http": {"method": "GET", "path": path, "sourceIp": "203.0.113.7"}, "stage": "$default"},
+        "isBase64Encoded": False,
+    }
+    response = runtime_for(default_model).http(event, LocalContext())
+    assert response["statusCode"] == 200, response
+    assert "location" not in {name.lower() for name in response.get("headers", {})}

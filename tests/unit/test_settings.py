@@ -53,3 +53,12 @@ def test_threads_follow_the_memory_lambda_gives(monkeypatch: pytest.MonkeyPatch)
     assert settings_from_env({}).threads() == 2
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
     assert settings_from_env({}).threads() == 6
+
+
+def test_an_empty_input_prefix_is_the_whole_bucket_not_the_default() -> None:
+    """The template's InputPrefix allows "" (the whole input bucket): it must not be read as input/."""
+    settings = settings_from_env({"INPUT_PREFIX": "", "INPUT_BUCKET": "in-bucket", "OUTPUT_BUCKET": "out-bucket"})
+    assert settings.input_prefix == ""
+    assert settings_from_env({}).input_prefix == "input/"  # unset is still the default
+    with pytest.raises(SettingsError, match="OUTPUT_PREFIX 'output/' and INPUT_PREFIX '' overlap"):
+        settings_from_env({"INPUT_PREFIX": "", "INPUT_BUCKET": "one-bucket"})  # outputs would be scored as inputs
