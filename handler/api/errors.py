@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handler.api.fast_json import DECLARED
 from handler.binary_tensors import HEADER_NAME
 from handler.errors import (
     BadRequest,
@@ -98,6 +99,9 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     if binary is not None:
         return error_response(400, binary)
     status, message = describe_validation(errors)
+    sent_as = request.scope.get(DECLARED)
+    if sent_as and status == 400:
+        message += f" (the body was sent as {sent_as}; bodies are read as JSON whatever their type)"
     return error_response(status, message)
 
 

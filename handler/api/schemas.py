@@ -140,7 +140,10 @@ class Health(BaseModel):
 # Refusals every route with a body can give before looking at it.
 BODY_REFUSALS: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorResponse, "description": "Body or batch over the configured limits"},
-    415: {"model": ErrorResponse, "description": "A body that is not JSON (or, on infer, the binary extension)"},
+    415: {
+        "model": ErrorResponse,
+        "description": "An image body for a model that takes tensors, or an image type no decoder reads",
+    },
 }
 
 # What the infer routes take and give beyond the JSON models above: the binary tensor data extension.

@@ -98,12 +98,14 @@ def test_an_image_sent_without_an_image_type_is_known_by_its_signature(
     assert [p["label"] for p in answer["predictions"]] == expected(net, [IMAGES[2]])[0]
 
 
-def test_a_json_body_sent_as_a_form_is_still_refused_as_not_json(call: Call) -> None:
+def test_a_json_body_sent_as_a_form_is_read_as_json(call: Call, net: torch.nn.Module) -> None:
+    """curl -d '{"instances": [{"b64": ...}]}' sends form-urlencoded: not an image signature, so read as JSON."""
+    encoded = base64.b64encode(shapes.encoded(IMAGES[0])).decode()
     status, answer = call(
-        "POST", "/predict", {"instances": [{"b64": "AAAA"}]}, content_type="application/x-www-form-urlencoded"
+        "POST", "/predict", {"instances": [{"b64": encoded}]}, content_type="application/x-www-form-urlencoded"
     )
-    assert status == 415, answer
-    assert "the request body must be JSON" in answer["error"]
+    assert status == 200, answer
+    assert [p["label"] for p in answer["predictions"]] == expected(net, [IMAGES[0]])[0]
 
 
 def test_multipart_uploads_are_one_prediction_per_file_in_order_with_top_k(

@@ -57,7 +57,7 @@ PREDICT = "/predict"
 OVERFLOW = [2**62, 2**62, 1, 1]  # 2**124 elements: past int64, and numpy's size arithmetic
 NESTED = "[" * 1500 + "]" * 1500
 MALFORMED = "malformed JSON in the request body at character"
-NOT_JSON = "must be JSON sent with content-type application/json; got"
+SENT_AS = "Expecting value (the body was sent as application/"
 EMPTY = "the request body is empty: expected a JSON object"
 NOT_FINITE = "value at flat index 0 is NaN or Infinity"
 STRINGS = "expected numbers for datatype FP32, got strings"
@@ -69,8 +69,14 @@ CASES: dict[str, tuple[str, bytes, str, int, str]] = {
     "malformed JSON": (PREDICT, b'{"instances": [[1, 2,]]}', JSON, 400, f"{MALFORMED} 21: Expecting value"),
     "truncated JSON": (PREDICT, b'{"instances": [[1, 2', JSON, 400, f"{MALFORMED} 20: Expecting ',' delimiter"),
     "infer JSON cut short": (INFER, request()[:-7], JSON, 400, MALFORMED),
-    "text/plain": (PREDICT, predict([[0] * 64]), "text/plain", 415, f"{NOT_JSON} text/plain"),
-    "xml to infer": (INFER, request(), "application/xml", 415, f"{NOT_JSON} application/xml"),
+    "a form's text": (
+        PREDICT,
+        b"instances=1",
+        "application/x-www-form-urlencoded",
+        400,
+        f"{SENT_AS}x-www-form-urlencoded",
+    ),
+    "xml to infer": (INFER, b"<request/>", "application/xml", 400, f"{SENT_AS}xml; bodies are read as JSON whatever"),
     "empty predict body": (PREDICT, b"", JSON, 400, EMPTY),
     "empty infer body": (INFER, b"", JSON, 400, EMPTY),
     "one byte over the body limit": (PREDICT, OVER_BY_ONE, JSON, 413, "of 4097 bytes is over the limit of 4096"),
