@@ -22,6 +22,7 @@ from handler.generation import GeneratorContract, generator_contract
 from handler.image_contract import ImageContract, image_contract, warm_up_decoder
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
+from handler.warmup import bytes_hint, given_warmup, repeated, warmup_feeds
 
 PLATFORM = "onnxruntime_onnx"  # the platform name Triton and KServe use for ONNX models
 
@@ -157,18 +158,6 @@ def describe_session(session: ort.InferenceSession, settings: Settings, path: Pa
     )
 
 
-def warmup_feeds(inputs: Sequence[TensorSpec], batch: int = 1) -> dict[str, np.ndarray]:
-    """All-zero feeds: ``batch`` instances where the first dimension is dynamic, other dynamic dimensions 1."""
-    feeds: dict[str, np.ndarray] = {}
-    for spec in inputs:
-        dtype = DATATYPE_TO_NUMPY.get(spec.datatype)
-        if dtype is None:
-            raise ModelLoadError(f"input {spec.describe()} has a type onnxruntime cannot be fed from Python")
-        shape = tuple((batch if axis == 0 else 1) if size < 0 else size for axis, size in enumerate(spec.shape))
-        feeds[spec.name] = np.full(shape, "", dtype=dtype) if dtype == np.object_ else np.zeros(shape, dtype=dtype)
-    return feeds
-
-
 def _input_problem(spec: TensorSpec, max_batch_size: int) -> str | None:
     if DATATYPE_TO_NUMPY.get(spec.datatype) is None:
         return f"input {spec.name!r} is {spec.onnx_type}, which no request can carry (inputs must be plain tensors)"
@@ -212,7 +201,9 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     """Run one instance, then two where the batch axis is dynamic; raises ModelLoadError naming the batch that failed.
 
     The second run catches a graph that hard-codes a batch of one (``x.view(1, -1)`` in an export) at INIT,
-    instead of every request of two instances answering 500.
+    instead of every request of two instances answering 500. A model's own warm-up request comes first
+    (handler.warmup); a tabular model warms up on a record of its own schema (a string column that takes only the
+    categories it saw refuses the "" generated values give a BYTES input).
     """
     batches = [1]
     if model.max_batch_size >= 2 and any(spec.shape[:1] == (-1,) for spec in model.info.inputs):
@@ -221,22 +212,23 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
     names = model.output_names(None)
     results: dict[str, np.ndarray] = {}
-    columns = model.info.columns
+    info, given = model.info, given_warmup(path, model.info.metadata.get("warmup"), model.info.inputs)
     for batch in batches:
-        # A tabular model warms up on a record of its own schema: a string column that takes only the categories
-        # it saw refuses the empty string every other BYTES input is warmed up with.
-        feeds = (
-            records_to_feeds(example_records(columns)[:1] * batch, columns, "warm-up")
-            if columns is not None
-            else warmup_feeds(model.info.inputs, batch)
-        )
+        if given is not None:
+            feeds = repeated(given, batch)
+        elif info.columns is not None:
+            feeds = records_to_feeds(example_records(info.columns)[:1] * batch, info.columns, "warm-up")
+        else:
+            feeds = warmup_feeds(info.inputs, batch)
         try:
             model.check_inputs(feeds)
             results = dict(zip(names, model.session.run(names, feeds, quiet), strict=True))
         except Exception as exc:
             instances = "one instance" if batch == 1 else f"{batch} instances (its first dimension is dynamic)"
-            reason = ort_reason(exc)
-            raise ModelLoadError(f"the warm-up inference on {str(path)!r} failed for {instances}: {reason}") from None
+            hint = bytes_hint(info.inputs, path) if given is None and info.columns is None else ""
+            raise ModelLoadError(
+                f"the warm-up inference on {str(path)!r} failed for {instances}: {ort_reason(exc)}{hint}"
+            ) from None
     return results
 
 

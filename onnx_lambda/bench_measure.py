@@ -14,9 +14,10 @@ import numpy as np
 
 from handler.http_events import http_api_event
 from handler.local_gateway import LocalContext
-from handler.model import OnnxModel, warmup_feeds
+from handler.model import OnnxModel
 from handler.repository import load_repository
 from handler.settings import settings_from_env
+from handler.warmup import warmup_feeds
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 UNTIMED_CALLS = 10

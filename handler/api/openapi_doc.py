@@ -18,8 +18,9 @@ from fastapi import FastAPI
 from handler.codec import to_json_list
 from handler.columns import example_records
 from handler.dataplane import DataPlane
-from handler.model import ModelInfo, warmup_feeds
+from handler.model import ModelInfo
 from handler.repository import ModelRepository, version_order
+from handler.warmup import warmup_feeds
 
 
 def _pin_models(document: dict[str, Any], repository: ModelRepository) -> None:

@@ -191,3 +191,19 @@ def future_version(path: Path, *, opset: int = 17, ir_version: int | None = None
         model.ir_version = ir_version
     onnx.save(model, str(path))  # not write(): onnx.checker refuses these too
     return path
+
+
+def decimal_strings(path: Path, metadata: dict[str, str] | None = None) -> Path:
+    """A model that parses its strings: amount BYTES [batch, 1] of decimal digits -> cents = int64(amount) * 100.
+    Fed "" it fails (onnxruntime's Cast calls std::stoll), as such graphs do."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Cast", ["amount"], ["parsed"], to=TensorProto.INT64),
+            helper.make_node("Mul", ["parsed", "hundred"], ["cents"]),
+        ],
+        "decimal_strings",
+        [helper.make_tensor_value_info("amount", TensorProto.STRING, ["batch", 1])],
+        [helper.make_tensor_value_info("cents", TensorProto.INT64, ["batch", 1])],
+        initializer=[helper.make_tensor("hundred", TensorProto.INT64, [], [100])],
+    )
+    return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path, metadata)
