@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,17 @@ def content_type(response: dict[str, Any]) -> str | None:
 
 
 def comparable_body(response: dict[str, Any]) -> Any:
-    """The JSON body (text for HTML), with the per-process INIT values blanked out of /health."""
+    """The JSON body (text for HTML), with the per-process INIT values blanked out of /health, and an infer answer's
+    id when the server made one up (a new UUID each time)."""
     if not str(content_type(response)).startswith("application/json"):
         return response["body"]
     body = response_json(response)
     if isinstance(body, dict) and isinstance(body.get("init"), dict):
         body["init"] |= dict.fromkeys(PER_PROCESS, "<per process>")
+    if isinstance(body, dict) and re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}", str(body.get("id"))
+    ):
+        body["id"] = "<generated>"
     return body
 
 
