@@ -9,6 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handler import __version__
 from handler.api import routes_health, routes_predict, routes_v2
+from handler.api.compression import RequestDecompression
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
 from handler.api.openapi_doc import install_served_openapi
 from handler.dataplane import DataPlane
@@ -86,4 +87,4 @@ def create_app(plane: DataPlane, max_body_bytes: int, docs_assets_url: str = DEF
     app.include_router(routes_predict.router)
     app.include_router(routes_health.router)
     app.include_router(routes_v2.router)
-    return ErrorGuard(TrailingSlash(BodyLimit(app, max_body_bytes)))
+    return ErrorGuard(TrailingSlash(BodyLimit(RequestDecompression(app, max_body_bytes), max_body_bytes)))

@@ -101,11 +101,6 @@ async def server_metadata(plane: Plane) -> ServerMetadata:
     return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION], models=names)
 
 
-# GET /v2/ answered as /v2: Starlette would redirect it to an absolute https:// URL built from the Host header,
-# wrong on a plain-HTTP host and nonsense on an event without one.
-router.add_api_route("/", server_metadata, methods=["GET"], response_model=ServerMetadata, include_in_schema=False)
-
-
 MODELS_FIXED = (
     "models are fixed when this function starts (INIT loads MODEL_PATH): {action} is not supported; deploy a new "
     "version of the function (or of the model folder) to change what is served"

@@ -110,6 +110,19 @@ def test_triton_infer_of_only_the_label_returns_only_onnxruntimes_labels(
     assert names(result.as_numpy("label")) == oracle(digits)["label"].tolist()
 
 
+@pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
+@pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
+def test_triton_infer_with_a_compressed_request_matches_onnxruntime(
+    client: triton.InferenceServerClient, digits: np.ndarray, oracle: Oracle, algorithm: str, binary: bool
+) -> None:
+    """tritonclient's request_compression_algorithm: the whole body (JSON, and the tensors' bytes) compressed."""
+    wanted = [triton.InferRequestedOutput("label", binary_data=binary)]
+    result = client.infer(
+        MODEL, [triton_input(digits, binary=binary)], outputs=wanted, request_compression_algorithm=algorithm
+    )
+    assert names(result.as_numpy("label")) == oracle(digits)["label"].tolist()
+
+
 @pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
 def test_triton_infer_of_every_output_matches_onnxruntime(
     client: triton.InferenceServerClient, digits: np.ndarray, oracle: Oracle, binary: bool

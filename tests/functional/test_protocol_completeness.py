@@ -1,18 +1,24 @@
 """GIVEN the digits model served through the runtime the entry point builds WHEN clients send what the Open
 Inference Protocol allows and Triton's clients send (fields the schema does not name, GET /v2/, model control,
-requests without an id, the same output twice) THEN unknown fields are ignored while wrong types are still
-refused, /v2/ answers as /v2, model control is a 400 saying models are fixed at INIT, every answer carries an id,
-and a duplicate output is a 400."""
+requests without an id, the same output twice, gzip and deflate bodies) THEN unknown fields are ignored while wrong
+types are still refused, /v2/ answers as /v2, model control is a 400 saying models are fixed at INIT, every answer
+carries an id, a duplicate output is a 400, and a compressed body is decoded, bounded by MAX_BODY_BYTES."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import uuid
+import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handler.http_events import http_api_event
 from handler.local_gateway import LocalContext
+from testkit.events import response_json
 from testkit.invoke import Call, caller, runtime_for
 
 DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
@@ -91,3 +97,41 @@ def test_an_event_without_a_host_header_is_answered_not_redirected(default_model
     response = runtime_for(default_model).http(event, LocalContext())
     assert response["statusCode"] == 200, response
     assert "location" not in {name.lower() for name in response.get("headers", {})}
+
+
+def compressed_event(body: bytes, encoding: str) -> dict[str, Any]:
+    headers = {"host": "test", "content-type": "application/json", "content-encoding": encoding}
+    return http_api_event("POST", target=INFER, headers=headers, body=body, stage="$default", source_ip="1.1.1.1")
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [("gzip", gzip.compress), ("deflate", zlib.compress)],
+    ids=["gzip", "deflate"],
+)
+def test_a_compressed_request_body_is_decoded(
+    default_model: Path, encoding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    http = runtime_for(default_model).http
+    body = json.dumps({"id": "z", "inputs": [DIGIT]}).encode()
+    response = http(compressed_event(compress(body), encoding), LocalContext())
+    assert response["statusCode"] == 200, response
+    assert response_json(response)["id"] == "z"
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding", "status", "words"),
+    [
+        (gzip.compress(b" " * 5_000_000), "gzip", 413, "inflates past the limit of 200000 bytes (MAX_BODY_BYTES"),
+        (b"not gzip at all", "gzip", 400, "says Content-Encoding gzip but is not gzip data"),
+        (b"{}", "br", 415, "Content-Encoding 'br' is not supported: send the body as gzip, deflate or uncompressed"),
+    ],
+    ids=["zip-bomb", "not-gzip", "brotli"],
+)
+def test_a_compressed_body_that_cannot_be_served_says_why(
+    default_model: Path, body: bytes, encoding: str, status: int, words: str
+) -> None:
+    http = runtime_for(default_model, MAX_BODY_BYTES="200000").http
+    response = http(compressed_event(body, encoding), LocalContext())
+    assert response["statusCode"] == status, response
+    assert words in response_json(response)["error"]
