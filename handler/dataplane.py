@@ -14,14 +14,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from aws_lambda_powertools.metrics import MetricUnit
 
 from handler.codec import decode_tensor, encode_tensor, ensure_finite, ensure_new_input
-from handler.errors import BadRequest, NotReady, UnsupportedMedia
+from handler.errors import BadRequest, NotReady, RequestError, UnsupportedMedia
 from handler.generation import GenerationRequest, generate, texts
 from handler.generation_requests import GENERATION_TENSORS, generation_requests, tensor_requests
 from handler.model import InitReport, OnnxModel
@@ -31,6 +31,7 @@ from handler.predictions import prediction_dicts
 from handler.repository import ModelRepository
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest, RequestInput
 from handler.signature import TensorSpec
+from handler.statistics import ModelStatistics
 
 NOT_READY = "the models are not ready yet (loading or warming up); retry shortly"
 
@@ -128,6 +129,14 @@ class DataPlane:
     warm-up inference has succeeded, and everything asked of a model before then is NotReady."""
 
     repository: ModelRepository | None = None
+    statistics: dict[tuple[str, str], ModelStatistics] = field(default_factory=dict)  # this instance's, per version
+
+    def statistics_of(self, model: OnnxModel) -> ModelStatistics:
+        """The model version's statistics on this instance (handler.statistics), started at its first run."""
+        key = (model.info.name, model.info.version)
+        if key not in self.statistics:
+            self.statistics[key] = ModelStatistics(*key)
+        return self.statistics[key]
 
     @property
     def model(self) -> OnnxModel | None:
@@ -161,12 +170,19 @@ class DataPlane:
         if not measured:
             return model.infer(feeds, outputs)
         batch = next((int(array.shape[0]) for array in feeds.values() if array.ndim), 1)
+        statistics = self.statistics_of(model)
+        phases: list[int] = []
         with tracer.provider.in_subsegment("## inference") as subsegment:
             subsegment.put_annotation("model", model.info.name)
             subsegment.put_metadata("batch_size", batch)
             started = time.perf_counter()
-            results = model.infer(feeds, outputs)
+            try:
+                results = model.infer(feeds, outputs, phases)
+            except RequestError:
+                statistics.failed(int((time.perf_counter() - started) * 1e9))
+                raise
             elapsed_ms = (time.perf_counter() - started) * 1000
+        statistics.succeeded(batch, (phases[0], phases[1], phases[2]))
         metrics.add_metric(name="InferenceLatency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
         metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=batch)
         return results

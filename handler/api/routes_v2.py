@@ -98,7 +98,7 @@ INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def server_metadata(plane: Plane) -> ServerMetadata:
     """Server name, version, protocol extensions, and the names of the models served."""
     names = sorted(plane.repository.versions) if plane.repository else []
-    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION], models=names)
+    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION, "statistics"], models=names)
 
 
 MODELS_FIXED = (
@@ -125,6 +125,41 @@ async def model_unload(model_name: str) -> None:
 async def model_index(plane: ReadyPlane) -> list[RepositoryEntry]:
     """Every model version served (MODEL_PATH may be a directory of models), each READY."""
     return [RepositoryEntry(**entry) for entry in index_entries(plane.repository)] if plane.repository else []
+
+
+def _statistics(plane: DataPlane, name: str | None, version: str | None) -> dict[str, Any]:
+    """Triton's $stats_model_response: every served version (or the named model's, or one version), this
+    instance's figures since INIT (a version not yet run has zeros)."""
+    repository = plane.repository
+    if repository is None:
+        return {"model_stats": []}
+    if name is not None:
+        plane.find(name, version)  # NotFound naming what is served
+    chosen = [
+        entry.model
+        for model_name, versions in sorted(repository.versions.items())
+        for model_version, entry in sorted(versions.items(), key=lambda item: version_order(item[0]))
+        if name in (None, model_name) and version in (None, model_version)
+    ]
+    return {"model_stats": [plane.statistics_of(model).as_json() for model in chosen]}
+
+
+@router.get("/models/stats", responses=NOT_READY)
+async def all_statistics(plane: ReadyPlane) -> dict[str, Any]:
+    """Triton's statistics extension for every model served: counts and cumulative durations on this instance."""
+    return _statistics(plane, None, None)
+
+
+@router.get("/models/{model_name}/stats", responses=UNKNOWN_MODEL)
+async def model_statistics(model_name: str, plane: ReadyPlane) -> dict[str, Any]:
+    """The same for every version of one model."""
+    return _statistics(plane, model_name, None)
+
+
+@router.get("/models/{model_name}/versions/{model_version}/stats", responses=UNKNOWN_MODEL)
+async def version_statistics(model_name: str, model_version: str, plane: ReadyPlane) -> dict[str, Any]:
+    """The same for one version."""
+    return _statistics(plane, model_name, model_version)
 
 
 @router.post("/repository/index", response_model=list[RepositoryEntry], responses=NOT_READY)

@@ -110,6 +110,33 @@ def test_triton_infer_of_only_the_label_returns_only_onnxruntimes_labels(
     assert names(result.as_numpy("label")) == oracle(digits)["label"].tolist()
 
 
+def test_triton_client_reads_this_instances_statistics_as_triton_reports_them(
+    client: triton.InferenceServerClient, digits: np.ndarray
+) -> None:
+    """tritonclient's get_inference_statistics (Triton's basic HTTP example calls it): counts since INIT."""
+
+    def figures() -> dict[str, Any]:
+        [stat] = client.get_inference_statistics(MODEL)["model_stats"]
+        return stat
+
+    before = figures()
+    for _ in range(2):
+        client.infer(MODEL, [triton_input(digits, binary=True)])
+    after = figures()
+    assert (after["name"], after["version"]) == (MODEL, VERSION)
+    assert after["inference_count"] - before["inference_count"] == 2 * len(digits)
+    assert after["execution_count"] - before["execution_count"] == 2
+    success = after["inference_stats"]["success"]
+    assert success["count"] - before["inference_stats"]["success"]["count"] == 2
+    assert success["ns"] > before["inference_stats"]["success"]["ns"]
+    assert after["last_inference"] >= before["last_inference"]
+    sizes = {entry["batch_size"]: entry for entry in after["batch_stats"]}
+    assert sizes[len(digits)]["compute_infer"]["count"] >= 2
+    assert "statistics" in client.get_server_metadata()["extensions"]
+    everything = client.get_inference_statistics()["model_stats"]
+    assert [stat["name"] for stat in everything] == [MODEL]
+
+
 @pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
 @pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
 def test_triton_infer_with_a_compressed_request_matches_onnxruntime(
@@ -158,7 +185,7 @@ MODEL_PATHS = [f"/v2/models/{MODEL}", f"/v2/models/{MODEL}/versions/{VERSION}"]
 
 
 def test_kserve_server_routes_answer_json(http: httpx.Client) -> None:
-    assert http.get("/v2").json()["extensions"] == ["binary_tensor_data"]
+    assert http.get("/v2").json()["extensions"] == ["binary_tensor_data", "statistics"]
     assert http.get("/v2/health/live").json() == {"live": True}
     assert http.get("/v2/health/ready").json() == {"ready": True}
 

@@ -40,7 +40,7 @@ def check_health(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None
 
 
 def check_server_metadata(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
-    expected = {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data"]}
+    expected = {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data", "statistics"]}
     assert body == expected | {"models": ["digits-cnn"]}
 
 
