@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handler import __version__
-from handler.api import routes_health, routes_predict, routes_v2
+from handler.api import routes_health, routes_predict, routes_triton, routes_v2
 from handler.api.compression import RequestDecompression
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
 from handler.api.openapi_doc import install_served_openapi
@@ -86,5 +86,6 @@ def create_app(plane: DataPlane, max_body_bytes: int, docs_assets_url: str = DEF
     app.include_router(routes_v2.infer_router)
     app.include_router(routes_predict.router)
     app.include_router(routes_health.router)
+    app.include_router(routes_triton.router)
     app.include_router(routes_v2.router)
     return ErrorGuard(TrailingSlash(BodyLimit(RequestDecompression(app, max_body_bytes), max_body_bytes)))

@@ -46,7 +46,6 @@ from handler.binary_tensors import (
     split_body,
 )
 from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
-from handler.errors import BadRequest
 from handler.model import PLATFORM
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
@@ -101,65 +100,10 @@ async def server_metadata(plane: Plane) -> ServerMetadata:
     return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION, "statistics"], models=names)
 
 
-MODELS_FIXED = (
-    "models are fixed when this function starts (INIT loads MODEL_PATH): {action} is not supported; deploy a new "
-    "version of the function (or of the model folder) to change what is served"
-)
-
-
-@router.post("/repository/models/{model_name}/load", responses={400: {"model": ErrorResponse}}, include_in_schema=False)
-async def model_load(model_name: str) -> None:
-    """Triton's model control extension, refused as Triton refuses it when models are not loaded on request."""
-    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="loading a model on request"))
-
-
-@router.post(
-    "/repository/models/{model_name}/unload", responses={400: {"model": ErrorResponse}}, include_in_schema=False
-)
-async def model_unload(model_name: str) -> None:
-    """The same for unloading."""
-    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="unloading a model"))
-
-
 @router.get("/models", response_model=list[RepositoryEntry], responses=NOT_READY)
 async def model_index(plane: ReadyPlane) -> list[RepositoryEntry]:
     """Every model version served (MODEL_PATH may be a directory of models), each READY."""
     return [RepositoryEntry(**entry) for entry in index_entries(plane.repository)] if plane.repository else []
-
-
-def _statistics(plane: DataPlane, name: str | None, version: str | None) -> dict[str, Any]:
-    """Triton's $stats_model_response: every served version (or the named model's, or one version), this
-    instance's figures since INIT (a version not yet run has zeros)."""
-    repository = plane.repository
-    if repository is None:
-        return {"model_stats": []}
-    if name is not None:
-        plane.find(name, version)  # NotFound naming what is served
-    chosen = [
-        entry.model
-        for model_name, versions in sorted(repository.versions.items())
-        for model_version, entry in sorted(versions.items(), key=lambda item: version_order(item[0]))
-        if name in (None, model_name) and version in (None, model_version)
-    ]
-    return {"model_stats": [plane.statistics_of(model).as_json() for model in chosen]}
-
-
-@router.get("/models/stats", responses=NOT_READY)
-async def all_statistics(plane: ReadyPlane) -> dict[str, Any]:
-    """Triton's statistics extension for every model served: counts and cumulative durations on this instance."""
-    return _statistics(plane, None, None)
-
-
-@router.get("/models/{model_name}/stats", responses=UNKNOWN_MODEL)
-async def model_statistics(model_name: str, plane: ReadyPlane) -> dict[str, Any]:
-    """The same for every version of one model."""
-    return _statistics(plane, model_name, None)
-
-
-@router.get("/models/{model_name}/versions/{model_version}/stats", responses=UNKNOWN_MODEL)
-async def version_statistics(model_name: str, model_version: str, plane: ReadyPlane) -> dict[str, Any]:
-    """The same for one version."""
-    return _statistics(plane, model_name, model_version)
 
 
 @router.post("/repository/index", response_model=list[RepositoryEntry], responses=NOT_READY)

@@ -75,11 +75,11 @@ def test_triton_client_reads_server_and_model_metadata(
 @pytest.mark.parametrize(
     ("call", "status", "words"),
     [
-        (lambda c: c.get_model_config(MODEL), "404", "no route GET /v2/models/digits-cnn/config"),
+        (lambda c: c.get_model_config("resnet50"), "404", "Request for unknown model: 'resnet50'"),
         (lambda c: c.get_model_metadata("resnet50"), "404", "Request for unknown model: 'resnet50' is not served here"),
         (lambda c: c.get_model_metadata(MODEL, "7"), "404", "has no version '7'"),
     ],
-    ids=["model-config-not-served", "unknown-model", "unknown-version"],
+    ids=["config-of-an-unknown-model", "unknown-model", "unknown-version"],
 )
 def test_triton_client_gets_clean_errors_for_what_is_not_served(
     client: triton.InferenceServerClient, call: Callable[[Any], Any], status: str, words: str
@@ -108,6 +108,20 @@ def test_triton_infer_of_only_the_label_returns_only_onnxruntimes_labels(
     assert [output["name"] for output in response["outputs"]] == ["label"]
     assert result.as_numpy("probabilities") is None
     assert names(result.as_numpy("label")) == oracle(digits)["label"].tolist()
+
+
+def test_triton_client_reads_a_model_configuration_as_triton_gives_it(client: triton.InferenceServerClient) -> None:
+    """What Triton's image client reads before it sends anything: max_batch_size, and each input's type and dims."""
+    config = client.get_model_config(MODEL)
+    assert (config["name"], config["platform"], config["backend"]) == (MODEL, "onnxruntime_onnx", "onnxruntime")
+    assert config["max_batch_size"] == 8192  # MAX_BATCH_SIZE: every axis 0 is dynamic
+    assert config["input"] == [{"name": "input", "data_type": "TYPE_FP32", "dims": [1, 8, 8]}]
+    assert config["output"] == [
+        {"name": "label", "data_type": "TYPE_STRING", "dims": []},
+        {"name": "probabilities", "data_type": "TYPE_FP32", "dims": [10]},
+    ]
+    assert json.loads(config["parameters"]["class_labels"]["string_value"]) == [str(n) for n in range(10)]
+    assert client.get_model_config(MODEL, VERSION) == config
 
 
 def test_triton_client_reads_this_instances_statistics_as_triton_reports_them(

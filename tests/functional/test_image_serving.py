@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import struct
 import sys
 import zlib
@@ -265,3 +266,14 @@ def test_an_image_model_built_without_the_decoder_fails_init_saying_what_to_rebu
     with pytest.raises(ModelLoadError, match="takes images, but the image decoder is not installed") as raised:
         load_model(settings_from_env({"MODEL_PATH": str(model_path)}), "local")
     assert "IMAGE_INPUTS=true" in str(raised.value)
+
+
+def test_the_model_configuration_gives_the_image_inputs_format_and_dims(call: Call) -> None:
+    """What Triton's image client reads to know how to lay its pixels out."""
+    status, config = call("GET", "/v2/models/shapes/config")
+    assert status == 200, config
+    assert config["input"] == [
+        {"name": "image", "data_type": "TYPE_UINT8", "format": "FORMAT_NHWC", "dims": [32, 32, 3]}
+    ]
+    assert config["max_batch_size"] > 0
+    assert json.loads(config["parameters"]["image"]["string_value"])["resize"] == "stretch"

@@ -19,7 +19,7 @@ from testkit.figures import figure_reporter
 from testkit.loopback import serving
 
 EXAMPLES_IN_MAKE_TEST = 8
-OPERATIONS = 16  # every route the document declares: /health, /predict and the fourteen /v2 ones (stats included)
+OPERATIONS = 18  # every route the document declares: /health, /predict and the sixteen /v2 ones (stats, config)
 
 
 @pytest.fixture
