@@ -47,6 +47,7 @@ from handler.binary_tensors import (
 )
 from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
 from handler.model import PLATFORM
+from handler.raw_binary import raw_request
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
 from handler.signature import TensorSpec
@@ -199,7 +200,12 @@ async def _binary_infer(request: Request, declared: str) -> Response:
     """POST .../infer in the binary form: 503, body and model checks in the JSON route's order, then the answer
     in binary when any output is asked for that way (octet-stream with the header's length), else JSON."""
     plane = await ready_plane(request)
-    header, binary = split_body(await request.body(), declared)
+    body = await request.body()
+    if declared.strip().isdigit() and not declared.strip().lstrip("0"):  # 0: the body is the one input's raw bytes
+        model = plane.find(request.path_params["model_name"], request.path_params.get("model_version"))
+        raw, feeds = raw_request(model, body)
+        return _answer(raw, plane.infer(model, raw, feeds))
+    header, binary = split_body(body, declared)
     infer_request = _binary_request(parse_header(header))
     model = plane.find(request.path_params["model_name"], request.path_params.get("model_version"))
     feeds = decode_inputs(infer_request.inputs, binary, request_specs(model), encoded_inputs(model))

@@ -277,3 +277,16 @@ def test_the_model_configuration_gives_the_image_inputs_format_and_dims(call: Ca
     ]
     assert config["max_batch_size"] > 0
     assert json.loads(config["parameters"]["image"]["string_value"])["resize"] == "stretch"
+
+
+def test_a_raw_binary_request_to_an_image_model_is_one_encoded_image(served: Runtime, net: torch.nn.Module) -> None:
+    """Inference-Header-Content-Length: 0 with the file itself as the body, as Triton's raw binary request."""
+    event = load_event("http-api-v2.infer-binary")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/v2/models/shapes/infer"
+    event["headers"] = {**event["headers"], "inference-header-content-length": "0"}
+    event["body"] = base64.b64encode(shapes.encoded(IMAGES[1], "JPEG")).decode()
+    response = served.http(event, None)
+    assert response["statusCode"] == 200, response
+    jpeg = Image.open(io.BytesIO(base64.b64decode(event["body"]))).convert("RGB")
+    labels = {output["name"]: output for output in response_json(response)["outputs"]}["label"]
+    assert labels["data"] == expected(net, [jpeg])[0]

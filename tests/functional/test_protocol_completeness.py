@@ -14,10 +14,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from handler.http_events import http_api_event
 from handler.local_gateway import LocalContext
+from testkit import onnx_models
 from testkit.events import response_json
 from testkit.invoke import Call, caller, runtime_for
 
@@ -135,3 +137,36 @@ def test_a_compressed_body_that_cannot_be_served_says_why(
     response = http(compressed_event(body, encoding), LocalContext())
     assert response["statusCode"] == status, response
     assert words in response_json(response)["error"]
+
+
+def raw_event(path: str, body: bytes) -> dict[str, Any]:
+    headers = {"host": "test", "content-type": "application/octet-stream", "inference-header-content-length": "0"}
+    return http_api_event("POST", target=path, headers=headers, body=body, stage="$default", source_ip="1.1.1.1")
+
+
+def test_a_raw_binary_request_is_the_one_inputs_bytes_its_batch_deduced_from_their_size(default_model: Path) -> None:
+    """Triton's raw binary request: Inference-Header-Content-Length 0, no JSON, the body the input's tensor."""
+    http = runtime_for(default_model).http
+    pixels = np.random.default_rng(3).integers(0, 17, (3, 1, 8, 8)).astype("<f4")
+    response = http(raw_event(INFER, pixels.tobytes()), LocalContext())
+    assert response["statusCode"] == 200, response
+    outputs = {output["name"]: output for output in response_json(response)["outputs"]}
+    assert outputs["label"]["shape"] == [3]
+    as_json = {
+        "inputs": [{"name": "input", "shape": [3, 1, 8, 8], "datatype": "FP32", "data": pixels.ravel().tolist()}]
+    }
+    _, expected = caller(http)("POST", INFER, as_json)
+    assert outputs["label"]["data"] == {o["name"]: o for o in expected["outputs"]}["label"]["data"]
+
+
+def test_a_raw_body_of_no_whole_instance_or_for_a_model_of_several_inputs_is_a_400(
+    default_model: Path, tmp_path: Path
+) -> None:
+    http = runtime_for(default_model).http
+    response = http(raw_event(INFER, b"\0" * 300), LocalContext())
+    assert response["statusCode"] == 400
+    assert "the raw body's 300 bytes are not a whole number of instances" in response_json(response)["error"]
+    several = runtime_for(onnx_models.identity_per_datatype(tmp_path / "id.onnx"), MODEL_NAME="id").http
+    response = several(raw_event("/v2/models/id/infer", b"\0" * 8), LocalContext())
+    assert response["statusCode"] == 400
+    assert "is for a model with one input; this one takes 'in_BOOL'" in response_json(response)["error"]

@@ -54,7 +54,8 @@ BINARY_CASES: dict[str, tuple[tuple[bytes, int | str], int, str]] = {
     "header length cutting the JSON": ((BODY, LENGTH - 10), 400, "malformed JSON in the JSON inference header"),
     "header length reaching into the tensor": ((BODY, LENGTH + 1), 400, "malformed JSON in the JSON inference header"),
     "header length into non-UTF-8 bytes": ((BODY[:LENGTH] + b"\xff" * 256, LENGTH + 4), 400, "is not UTF-8 text"),
-    "zero header length": ((BODY, 0), 400, "is empty: the body must start with the JSON inference request"),
+    # 0 is a raw binary request (the body is the one input's bytes): a JSON header and a tensor are not instances
+    "zero header length": ((BODY, 0), 400, "bytes are not a whole number of instances of 'input' with shape"),
     "header not an object": (headed(b"[1, 2]"), 400, "must be a JSON object (an inference request); got an array"),
     "header nested 1500 deep": (headed(b'{"id": ' + b"[" * 1500 + b"]" * 1500 + b"}"), 400, "nested too deeply"),
     "binary_data_size too small": (lying(255), 400, "binary_data_size is 255 but shape [1, 1, 8, 8] of FP32 needs 256"),
