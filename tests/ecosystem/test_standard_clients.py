@@ -151,6 +151,26 @@ def test_triton_client_reads_this_instances_statistics_as_triton_reports_them(
     assert [stat["name"] for stat in everything] == [MODEL]
 
 
+def test_triton_client_asking_for_a_gzipped_answer_gets_one_it_reads(
+    client: triton.InferenceServerClient, digits: np.ndarray, oracle: Oracle
+) -> None:
+    """response_compression_algorithm sends Accept-Encoding; the client inflates the answer itself."""
+    wanted = [triton.InferRequestedOutput("probabilities", binary_data=False)]
+    result = client.infer(
+        MODEL, [triton_input(digits, binary=False)], outputs=wanted, response_compression_algorithm="gzip"
+    )
+    np.testing.assert_allclose(result.as_numpy("probabilities"), oracle(digits)["probabilities"], rtol=1e-6)
+
+
+def test_an_answer_of_a_kilobyte_or_more_is_gzipped_only_for_a_client_that_accepts_it(http: httpx.Client) -> None:
+    body = {"instances": [[0.0] * 64] * 32}
+    accepted = http.post("/predict", json=body, headers={"accept-encoding": "gzip"})
+    plain = http.post("/predict", json=body, headers={"accept-encoding": "identity"})
+    assert (accepted.headers.get("content-encoding"), plain.headers.get("content-encoding")) == ("gzip", None)
+    assert accepted.json() == plain.json()  # httpx inflates it, as any client that asked does
+    assert int(accepted.headers["content-length"]) < int(plain.headers["content-length"]) / 3
+
+
 @pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
 @pytest.mark.parametrize("binary", [False, True], ids=["json", "binary"])
 def test_triton_infer_with_a_compressed_request_matches_onnxruntime(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -51,4 +52,7 @@ def response_json(response: dict[str, Any]) -> Any:
     binary output's ``data`` read back from its bytes."""
     body = response.get("body", "")
     raw = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    headers = {str(name).lower(): value for name, value in (response.get("headers") or {}).items()}
+    if headers.get("content-encoding") == "gzip":  # as a client that sent Accept-Encoding: gzip reads it
+        raw = gzip.decompress(raw)
     return read_binary(raw, _header_length(response))
