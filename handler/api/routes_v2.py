@@ -7,7 +7,6 @@ binary tensor data extension (handler.binary_tensors) for requests with Inferenc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -129,16 +128,6 @@ def _tensor_metadata(spec: TensorSpec) -> TensorMetadata:
     return TensorMetadata(name=spec.name, datatype=spec.datatype, shape=list(spec.shape), description=spec.description)
 
 
-def _decoded_metadata(metadata: dict[str, str]) -> dict[str, Any]:
-    decoded: dict[str, Any] = {}
-    for key, value in metadata.items():
-        try:
-            decoded[key] = json.loads(value) if value[:1] in "[{" else value
-        except json.JSONDecodeError:
-            decoded[key] = value
-    return decoded
-
-
 def _metadata(plane: DataPlane, name: str, version: str | None) -> ModelMetadata:
     info = plane.find(name, version).info
     versions = plane.repository.versions[name] if plane.repository else {}
@@ -148,7 +137,7 @@ def _metadata(plane: DataPlane, name: str, version: str | None) -> ModelMetadata
         platform=PLATFORM,
         inputs=[_tensor_metadata(spec) for spec in info.inputs],
         outputs=[_tensor_metadata(spec) for spec in info.tensor_outputs],
-        parameters=_decoded_metadata(dict(info.metadata)),
+        parameters=dict(info.metadata),  # strings, as the protocol's $parameters takes (JSON ones as JSON text)
     )
 
 

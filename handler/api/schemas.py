@@ -70,7 +70,11 @@ class ModelMetadata(BaseModel):
     platform: str
     inputs: list[TensorMetadata]
     outputs: list[TensorMetadata]
-    parameters: Parameters = Field(default_factory=dict, description="The model's metadata_props, JSON decoded")
+    parameters: Parameters = Field(
+        default_factory=dict,
+        description="The model's metadata_props as strings (the protocol's parameters are scalars; a JSON-valued one, "
+        "such as class_labels, is its JSON text)",
+    )
 
 
 class ResponseOutput(BaseModel):

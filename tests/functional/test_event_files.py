@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,8 @@ def check_model_metadata(body: Any, _: dict[str, Any], session: ort.InferenceSes
         ("probabilities", "FP32", [-1, 10]),
     ]
     metadata = session.get_modelmeta().custom_metadata_map
-    assert body["parameters"]["class_labels"] == [str(digit) for digit in range(10)]
+    assert all(isinstance(value, str) for value in body["parameters"].values())  # the protocol's scalars
+    assert json.loads(body["parameters"]["class_labels"]) == [str(digit) for digit in range(10)]
     assert body["parameters"]["content_sha256"] == metadata["content_sha256"]
     assert body["inputs"][0]["description"]
 

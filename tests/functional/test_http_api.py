@@ -106,7 +106,7 @@ def test_metadata_descriptions_come_from_the_models_metadata_props(scaler: Call)
     status, body = scaler("GET", "/v2/models/scaler/versions/3")
     assert status == 200
     assert body["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 3], "description": "three numbers"}]
-    assert body["parameters"]["inputs"] == {"input": "three numbers"}
+    assert json.loads(body["parameters"]["inputs"]) == {"input": "three numbers"}
 
 
 def test_a_body_over_the_limit_is_413_with_the_limit_and_lambdas_in_the_message(scaler: Call) -> None:

@@ -6,6 +6,7 @@ the column and what was expected."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -157,7 +158,7 @@ def test_the_protocol_takes_one_tensor_per_column_with_strings_as_bytes(call: Ca
     assert answer["outputs"][0]["data"] == expected_labels(fitted, [record])
     status, metadata = call("GET", "/v2/models/customers")
     assert [(t["name"], t["datatype"], t["shape"]) for t in metadata["inputs"]][2] == ("city", "BYTES", [-1, 1])
-    columns = {column["name"]: column for column in metadata["parameters"]["columns"]}
+    columns = {column["name"]: column for column in json.loads(metadata["parameters"]["columns"])}
     assert columns["age"] == {"name": "age", "type": "float", "missing": True}
     assert (
         metadata["inputs"][0]["description"]
