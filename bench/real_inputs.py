@@ -15,7 +15,6 @@ import io
 import json
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.child import timed
 from bench.scenarios import _event
 from handler.local_gateway import LocalContext
 from handler.runtime import build_runtime
@@ -40,14 +40,7 @@ class Row:
 
 
 def _median_us(call: Callable[[], Any], repeats: int) -> float:
-    for _ in range(5):
-        call()
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter_ns()
-        call()
-        samples.append((time.perf_counter_ns() - started) / 1000)
-    return statistics.median(samples)
+    return statistics.median(timed(call, repeats))
 
 
 def _http(model: Path) -> Callable[[str, bytes, str], Callable[[], dict[str, Any]]]:

@@ -79,12 +79,6 @@ SNIFFED_TYPES = ("", "application/x-www-form-urlencoded", "application/octet-str
 SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF8")
 
 
-def is_image_request(request: Request) -> bool:
-    """Whether the body is declared an image or a multipart upload."""
-    declared = media_type(request)
-    return declared == MULTIPART or declared.startswith("image/")
-
-
 def looks_like_an_image(body: bytes) -> bool:
     """A PNG, JPEG, GIF or WebP file signature (a GIF is then refused by the decoder, saying so)."""
     return body.startswith(SIGNATURES) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
@@ -114,9 +108,10 @@ class PredictRoute(FastJsonRoute):
         json_handler = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            if is_image_request(request):
+            declared = media_type(request)
+            if declared == MULTIPART or declared.startswith("image/"):
                 return await _image_predict(request)
-            if media_type(request) in SNIFFED_TYPES:
+            if declared in SNIFFED_TYPES:
                 body = await request.body()
                 if looks_like_an_image(body):
                     return await _image_predict(request, [body])

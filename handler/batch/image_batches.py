@@ -16,7 +16,6 @@ done-mark, and the Distributed Map, whose batches its own execution fixes, is th
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from handler.batch.chunk_scoring import score_chunk
 from handler.batch.image_records import image_record
 from handler.batch.outputs import PredictionWriter, spool
 from handler.batch.records import Carried, Chunk, RecordError, Scorable
-from handler.batch.scoring import ObjectScorer, OutOfTime
+from handler.batch.scoring import ObjectScorer, OutOfTime, ndjson_line
 from handler.batch.store import ObjectHead, ObjectRef, ObjectReplaced
 from handler.image_contract import ImageContract
 
@@ -108,7 +107,7 @@ def _score(
         writer.write(result.records, result.ids, result.results, result.extras)
         for error in chunk.errors:
             key = items[(error.record or 1) - 1].ref.key
-            errors.write((json.dumps(error.as_json() | {KEY_COLUMN: key}) + "\n").encode())
+            errors.write(ndjson_line(error.as_json() | {KEY_COLUMN: key}))
         scored += len(result.records)
         failed += sum(error.count for error in chunk.errors)
     return scored, failed

@@ -85,7 +85,8 @@ class Tally:
         return self.scored + self.failed
 
 
-def _json_line(value: dict[str, Any]) -> bytes:
+def ndjson_line(value: dict[str, Any]) -> bytes:
+    """One line of an errors (JSON Lines) object."""
     return (json.dumps(value, separators=(",", ":")) + "\n").encode("utf-8")
 
 
@@ -205,7 +206,7 @@ class ObjectScorer:
     ) -> tuple[PredictionWriter, Tally]:
         if fmt is None:
             tally = Tally(file_error=_unsupported(ref.key))
-            errors.write(_json_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
+            errors.write(ndjson_line(RecordError(None, None, None, str(tally.file_error)).as_json()))
             return WRITERS["jsonl"](self.model.info, Carried()), tally
         with self.store.open(ref, head) as stream:
             return self._score_stream(stream, fmt, errors, head.size)
@@ -229,12 +230,12 @@ class ObjectScorer:
                         info, [extras.get(tally.labels.column) for extras in scored.extras], scored.results
                     )
                 for error in sorted(chunk.errors, key=lambda item: item.record or 0):
-                    errors.write(_json_line(error.as_json()))
+                    errors.write(ndjson_line(error.as_json()))
                 tally.scored += len(scored.records)
                 tally.failed += sum(error.count for error in chunk.errors)
         except FileRejected as exc:
             tally.file_error = str(exc)
-            errors.write(_json_line(RecordError(None, None, None, str(exc)).as_json()))
+            errors.write(ndjson_line(RecordError(None, None, None, str(exc)).as_json()))
         except BaseException:
             writer.file.close()  # out of time or a fault: nothing of this object is published
             raise

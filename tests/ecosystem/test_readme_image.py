@@ -17,15 +17,16 @@ from testkit.readme_examples import example, load_module, ran
 def test_the_readme_curls_get_the_classes_pytorch_gives_on_the_same_files(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    found = example("image")
-    assert list(found.files) == ["shapes_net.py", "train_shapes.py"]
-    assert [command.split()[:2] for command in found.commands] == [
-        ["python", "train_shapes.py"],
-        ["onnx-lambda", "export"],
-        ["onnx-lambda", "serve"],
-        ["curl", "-s"],
-        ["curl", "-s"],
-    ]
+    assert example("image").outline() == (
+        ["shapes_net.py", "train_shapes.py"],
+        [
+            ["python", "train_shapes.py"],
+            ["onnx-lambda", "export"],
+            ["onnx-lambda", "serve"],
+            ["curl", "-s"],
+            ["curl", "-s"],
+        ],
+    )
     where = tmp_path_factory.mktemp("image-newcomer")
     with ran("image", where) as printed:
         body, upload = (json.loads(curl.stdout) for curl in printed)

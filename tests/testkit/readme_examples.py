@@ -40,6 +40,10 @@ class Example:
     files: dict[str, str] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
 
+    def outline(self) -> tuple[list[str], list[list[str]]]:
+        """The files' names and each command's first two words: what a test pins before running the section."""
+        return list(self.files), [command.split()[:2] for command in self.commands]
+
 
 @dataclass(frozen=True)
 class Printed:
