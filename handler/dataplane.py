@@ -28,6 +28,7 @@ from handler.model import InitReport, OnnxModel
 from handler.observability import metrics, tracer
 from handler.predict_inputs import image_feeds, predict_feeds
 from handler.predictions import prediction_dicts
+from handler.protocol_extensions import check_outputs, check_request_parameters
 from handler.repository import ModelRepository
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest, RequestInput
 from handler.signature import TensorSpec
@@ -59,23 +60,16 @@ class Inferred:
 
 
 def requested_outputs(request: BinaryInferenceRequest) -> list[str] | None:
-    """The outputs the request names, or None for all of them; raises BadRequest for a classification request.
-
-    Triton's classification extension (tritonclient's ``class_count``) is not served, and /v2 does not list it:
-    answered as if absent, the client would get the whole tensor where it expects "score:index:label" strings.
-    """
+    """The outputs the request names, or None for all of them; raises BadRequest for an output named twice or a
+    request for an extension not served (handler.protocol_extensions: answered as if absent, a classification
+    client would get the whole tensor where it expects "score:index:label" strings)."""
+    check_request_parameters(request.parameters)
     names = [output.name for output in request.outputs or ()]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise BadRequest(f"output {', '.join(map(repr, twice))} is requested more than once: name each output once")
-    for output in request.outputs or ():
-        if "classification" in (output.parameters or {}):
-            raise BadRequest(
-                f"output {output.name!r}: parameters.classification (Triton's classification extension, "
-                "class_count in tritonclient) is not supported: expected the output without it; its full tensor "
-                "holds every class's value"
-            )
-    return [output.name for output in request.outputs] if request.outputs else None
+    check_outputs(request.outputs or ())
+    return names or None
 
 
 def request_specs(model: OnnxModel) -> Mapping[str, TensorSpec]:

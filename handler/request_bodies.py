@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 from pydantic.config import JsonDict
 
+from handler.protocol_extensions import shared_memory_input
 from handler.signature import DATATYPE_TO_NUMPY
 
 Parameters = dict[str, Any]
@@ -38,6 +39,16 @@ class BinaryRequestInput(BaseModel):
     datatype: str = Field(examples=["FP32"], json_schema_extra=_DATATYPE)
     parameters: Parameters | None = None
     data: list[Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_shared_memory(cls, raw: Any) -> Any:
+        """An input in a shared-memory region (Triton's extension, not served) is refused naming why, before
+        pydantic would say only that its ``data`` is missing."""
+        refusal = shared_memory_input(raw)
+        if refusal:
+            raise ValueError(refusal)
+        return raw
 
 
 class RequestInput(BinaryRequestInput):

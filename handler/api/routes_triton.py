@@ -1,6 +1,7 @@
 """Triton's HTTP extensions beyond the Open Inference Protocol, as tritonclient calls them: statistics
-(``.../stats``), model configuration (``.../config``), and model control (``/v2/repository/models/{name}/load``,
-``unload``), which a function whose models are fixed at INIT refuses in words.
+(``.../stats``), model configuration (``.../config``), and the endpoints of the extensions not served (model
+control, shared memory, trace, logging), each refused with handler.protocol_extensions' reason rather than a 404
+that would read as a broken server.
 
 Included before the protocol's own routes, so ``/v2/models/stats`` is never read as a model named "stats".
 """
@@ -16,11 +17,12 @@ from handler.api.routes_health import NOT_READY
 from handler.api.routes_v2 import UNKNOWN_MODEL
 from handler.api.schemas import ErrorResponse
 from handler.dataplane import DataPlane
-from handler.errors import BadRequest
 from handler.model_config import triton_config
+from handler.protocol_extensions import refuse
 from handler.repository import version_order
 
 router = APIRouter(prefix="/v2", tags=["triton extensions"])
+REFUSED_ANSWER: dict[int | str, dict[str, Any]] = {400: {"model": ErrorResponse}}
 
 
 def _statistics(plane: DataPlane, name: str | None, version: str | None) -> dict[str, Any]:
@@ -71,21 +73,32 @@ async def version_config(model_name: str, model_version: str, plane: ReadyPlane)
     return triton_config(plane.find(model_name, model_version))
 
 
-MODELS_FIXED = (
-    "models are fixed when this function starts (INIT loads MODEL_PATH): {action} is not supported; deploy a new "
-    "version of the function (or of the model folder) to change what is served"
-)
-
-
-@router.post("/repository/models/{model_name}/load", responses={400: {"model": ErrorResponse}}, include_in_schema=False)
+@router.post("/repository/models/{model_name}/load", responses=REFUSED_ANSWER, include_in_schema=False)
 async def model_load(model_name: str) -> None:
     """Triton's model control extension, refused as Triton refuses it when models are not loaded on request."""
-    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="loading a model on request"))
+    raise refuse("model_repository", f"model {model_name!r}")
 
 
-@router.post(
-    "/repository/models/{model_name}/unload", responses={400: {"model": ErrorResponse}}, include_in_schema=False
-)
+@router.post("/repository/models/{model_name}/unload", responses=REFUSED_ANSWER, include_in_schema=False)
 async def model_unload(model_name: str) -> None:
     """The same for unloading."""
-    raise BadRequest(f"model {model_name!r}: " + MODELS_FIXED.format(action="unloading a model"))
+    raise refuse("model_repository", f"model {model_name!r}")
+
+
+@router.api_route("/{memory}sharedmemory/{path:path}", methods=["GET", "POST"], include_in_schema=False)
+async def shared_memory(memory: str, path: str) -> None:
+    """Triton's system and CUDA shared-memory extensions (status, register, unregister), refused in words."""
+    raise refuse("shared_memory", f"{memory}sharedmemory/{path}")
+
+
+@router.api_route("/trace/setting", methods=["GET", "POST"], include_in_schema=False)
+@router.api_route("/models/{model_name}/trace/setting", methods=["GET", "POST"], include_in_schema=False)
+async def trace_setting() -> None:
+    """Triton's trace extension, refused in words."""
+    raise refuse("trace", "trace/setting")
+
+
+@router.api_route("/logging", methods=["GET", "POST"], include_in_schema=False)
+async def logging_setting() -> None:
+    """Triton's logging extension, refused in words."""
+    raise refuse("logging", "logging")

@@ -34,7 +34,6 @@ from handler.api.schemas import (
     TensorMetadata,
 )
 from handler.binary_tensors import (
-    EXTENSION,
     HEADER,
     HEADER_NAME,
     OCTET_STREAM,
@@ -46,6 +45,7 @@ from handler.binary_tensors import (
 )
 from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
 from handler.model import PLATFORM
+from handler.protocol_extensions import SERVED
 from handler.raw_binary import raw_request
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
@@ -97,7 +97,7 @@ INFER_RESPONSES: dict[int | str, dict[str, Any]] = {
 async def server_metadata(plane: Plane) -> ServerMetadata:
     """Server name, version, protocol extensions, and the names of the models served."""
     names = sorted(plane.repository.versions) if plane.repository else []
-    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=[EXTENSION, "statistics"], models=names)
+    return ServerMetadata(name="onnx-lambda", version=__version__, extensions=list(SERVED), models=names)
 
 
 @router.get("/models", response_model=list[RepositoryEntry], responses=NOT_READY)
@@ -121,7 +121,7 @@ async def server_live() -> ServerLive:
 @router.get("/health/ready", response_model=ServerReady, responses=NOT_READY)
 async def server_ready(_: ReadyPlane) -> ServerReady:
     """True once every model has loaded and warmed up; 503 before."""
-    return ServerReady(ready=True)
+    return ServerReady(live=True, ready=True)
 
 
 def _tensor_metadata(spec: TensorSpec) -> TensorMetadata:

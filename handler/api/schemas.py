@@ -50,8 +50,10 @@ class ServerLive(BaseModel):
 
 
 class ServerReady(BaseModel):
-    """GET /v2/health/ready."""
+    """GET /v2/health/ready. ``live`` too: the protocol's text gives this answer's object as ``{"live": $bool}``
+    (its live object, copied), KServe answers ``ready``; a client reading either finds it."""
 
+    live: bool
     ready: bool
 
 

@@ -42,7 +42,7 @@ def test_serve_answers_through_the_entry_point_until_interrupted(default_model: 
 def test_serve_with_a_stage_serves_under_its_path(default_model: Path) -> None:
     with serve(str(default_model), "--stage", "prod") as server:
         assert server.url.endswith("/prod")
-        assert get_json(server.url + "/v2/health/ready") == {"ready": True}
+        assert get_json(server.url + "/v2/health/ready") == {"live": True, "ready": True}
 
 
 def test_serve_given_a_folder_serves_every_model_in_it(default_model: Path) -> None:

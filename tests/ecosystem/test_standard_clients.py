@@ -1,10 +1,9 @@
 """GIVEN the real local server (or the real entry point) WHEN standard clients call it exactly as their users do
-(Triton's own tritonclient.http, httpx speaking KServe v2 JSON, boto3-shaped invocation payloads) THEN every
+(Triton's own tritonclient.http, httpx speaking KServe v2 JSON) THEN every
 answer is the protocol's, and every prediction is what onnxruntime alone says for the same held-out digits."""
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,9 +16,6 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from handler.dispatch import MalformedEventError, UnsupportedEventError
-from handler.local_gateway import LocalContext
-from testkit.binary import binary_request, read_binary
 from testkit.server import LocalServer
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -78,8 +74,24 @@ def test_triton_client_reads_server_and_model_metadata(
         (lambda c: c.get_model_config("resnet50"), "404", "Request for unknown model: 'resnet50'"),
         (lambda c: c.get_model_metadata("resnet50"), "404", "Request for unknown model: 'resnet50' is not served here"),
         (lambda c: c.get_model_metadata(MODEL, "7"), "404", "has no version '7'"),
+        (lambda c: c.load_model(MODEL), "400", "models are fixed when this function starts"),
+        (lambda c: c.unload_model(MODEL), "400", "models are fixed when this function starts"),
+        (lambda c: c.get_system_shared_memory_status(), "400", "shared-memory extensions (system and CUDA)"),
+        (lambda c: c.register_cuda_shared_memory("r", b"handle", 0, 8), "400", "shared-memory extensions"),
+        (lambda c: c.get_trace_settings(MODEL), "400", "trace extension is not served"),
+        (lambda c: c.update_log_settings({"log_verbose_level": 1}), "400", "logging extension is not served"),
     ],
-    ids=["config-of-an-unknown-model", "unknown-model", "unknown-version"],
+    ids=[
+        "config-of-an-unknown-model",
+        "unknown-model",
+        "unknown-version",
+        "load",
+        "unload",
+        "system-shared-memory",
+        "cuda-shared-memory",
+        "trace",
+        "logging",
+    ],
 )
 def test_triton_client_gets_clean_errors_for_what_is_not_served(
     client: triton.InferenceServerClient, call: Callable[[Any], Any], status: str, words: str
@@ -213,15 +225,47 @@ def test_triton_class_count_gets_a_clean_400_not_a_silent_full_tensor(
         assert "parameters.classification" in str(caught.value.message())
 
 
+def test_triton_sequence_and_shared_memory_requests_get_a_clean_refusal(
+    client: triton.InferenceServerClient, digits: np.ndarray
+) -> None:
+    """Answered as if the parameters were absent, a sequence client would believe its state was kept, and a
+    shared-memory one would read an empty region: each is told which extension is not served and what to send."""
+    with pytest.raises(InferenceServerException) as sequence:
+        client.infer(MODEL, [triton_input(digits, binary=True)], sequence_id=7, sequence_start=True)
+    region = triton.InferInput("input", list(digits.shape), "FP32")
+    region.set_shared_memory("digits", digits.nbytes)
+    with pytest.raises(InferenceServerException) as shared:
+        client.infer(MODEL, [region])
+    assert (sequence.value.status(), shared.value.status()) == ("400", "422")
+    assert "sequence extension (sequence_id, sequence_start, sequence_end) is not served" in str(sequence.value)
+    assert "input 'input': Triton's shared-memory extensions" in str(shared.value)
+
+
+def test_triton_async_infer_answers_every_request_with_its_own_result(
+    server: LocalServer, digits: np.ndarray, oracle: Oracle
+) -> None:
+    """async_infer as Triton's simple_http_async_infer_client uses it: several requests in flight on a pool of
+    connections, each result read by its handle, each matching its own input."""
+    expected = oracle(digits)["label"].tolist()
+    with triton.InferenceServerClient(url=urlsplit(server.url).netloc, concurrency=4) as pool:
+        handles = [
+            pool.async_infer(MODEL, [triton_input(digits[i : i + 1], binary=i % 2 == 0)], request_id=f"r{i}")
+            for i in range(len(digits))
+        ]
+        results = [handle.get_result() for handle in handles]
+    assert [result.get_response()["id"] for result in results] == [f"r{i}" for i in range(len(digits))]
+    assert [names(result.as_numpy("label"))[0] for result in results] == expected
+
+
 # --- httpx, KServe v2 JSON ------------------------------------------------------------------------------------
 
 MODEL_PATHS = [f"/v2/models/{MODEL}", f"/v2/models/{MODEL}/versions/{VERSION}"]
 
 
 def test_kserve_server_routes_answer_json(http: httpx.Client) -> None:
-    assert http.get("/v2").json()["extensions"] == ["binary_tensor_data", "statistics"]
+    assert http.get("/v2").json()["extensions"] == ["binary_tensor_data", "statistics", "model_configuration"]
     assert http.get("/v2/health/live").json() == {"live": True}
-    assert http.get("/v2/health/ready").json() == {"ready": True}
+    assert http.get("/v2/health/ready").json() == {"live": True, "ready": True}
 
 
 @pytest.mark.parametrize("base", MODEL_PATHS, ids=["unversioned", "versioned"])
@@ -253,123 +297,3 @@ def test_kserve_unknown_model_and_version_are_404_in_the_error_shape(http: httpx
         answer = http.get(path)
         assert answer.status_code == 404
         assert set(answer.json()) == {"error"}
-
-
-# --- boto3-shaped invocation payloads ---------------------------------------------------------------------------
-
-
-def invoke(entry: Entry, event: Any) -> dict[str, Any]:
-    """What boto3's lambda.invoke(Payload=json.dumps(event)) does: the event and the answer each cross as JSON."""
-    payload = json.dumps(event).encode("utf-8")
-    answer = entry(json.loads(payload), LocalContext())
-    parsed: dict[str, Any] = json.loads(json.dumps(answer))
-    return parsed
-
-
-def http_api_v2(
-    method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
-) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers or {"content-type": "application/json"},
-        "requestContext": {"http": {"method": method, "path": path, "sourceIp": "203.0.113.7"}, "stage": "$default"},
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def function_url_event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
-    event = http_api_v2(method, path, body)
-    event["requestContext"]["domainName"] = "abcdefgh.lambda-url.us-east-1.on.aws"
-    return event
-
-
-def rest_api_event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
-    return {
-        "resource": "/{proxy+}",
-        "path": path,
-        "httpMethod": method,
-        "headers": {"content-type": "application/json"},
-        "requestContext": {"stage": "prod", "path": f"/prod{path}", "identity": {"sourceIp": "203.0.113.7"}},
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-BUILDERS = {"http-api-v2": http_api_v2, "rest-api-v1": rest_api_event, "function-url": function_url_event}
-
-
-@pytest.mark.parametrize("kind", BUILDERS)
-def test_boto3_invoke_with_a_hand_built_event_predicts_and_infers(
-    lambda_handler: Entry, digits: np.ndarray, oracle: Oracle, kind: str
-) -> None:
-    build = BUILDERS[kind]
-    expected = oracle(digits)
-    assert json.loads(invoke(lambda_handler, build("GET", "/v2/health/ready"))["body"]) == {"ready": True}
-    predict = invoke(lambda_handler, build("POST", "/predict", json.dumps({"instances": digits.tolist()})))
-    assert predict["statusCode"] == 200, predict
-    labels = [p["label"] for p in json.loads(predict["body"])["predictions"]]
-    assert labels == expected["label"].tolist()
-    request = {"inputs": [{"name": "input", "shape": list(digits.shape), "datatype": "FP32", "data": digits.tolist()}]}
-    infer = invoke(lambda_handler, build("POST", f"/v2/models/{MODEL}/infer", json.dumps(request)))
-    assert infer["statusCode"] == 200, infer
-    outputs = {output["name"]: output["data"] for output in json.loads(infer["body"])["outputs"]}
-    assert outputs["label"] == expected["label"].tolist()
-    np.testing.assert_allclose(outputs["probabilities"], expected["probabilities"].ravel(), rtol=1e-6)
-
-
-def test_boto3_invoke_with_binary_tensors_in_base64_gets_base64_tensors_back(
-    lambda_handler: Entry, digits: np.ndarray, oracle: Oracle
-) -> None:
-    request = {"inputs": [{"name": "input", "shape": list(digits.shape), "datatype": "FP32"}]}
-    body, length = binary_request({**request, "parameters": {"binary_data_output": True}}, {"input": digits})
-    headers = {"content-type": "application/octet-stream", "inference-header-content-length": str(length)}
-    event = http_api_v2("POST", f"/v2/models/{MODEL}/infer", base64.b64encode(body).decode(), headers)
-    event["isBase64Encoded"] = True
-    answer = invoke(lambda_handler, event)
-    assert (answer["statusCode"], answer["isBase64Encoded"]) == (200, True)
-    header_length = int(answer["headers"]["inference-header-content-length"])
-    outputs = {o["name"]: o["data"] for o in read_binary(base64.b64decode(answer["body"]), header_length)["outputs"]}
-    np.testing.assert_array_equal(outputs["probabilities"], oracle(digits)["probabilities"].ravel())
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        {"inputs": [{"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}]},
-        {"instances": [[0.0] * 64]},
-        {},
-        [1, 2],
-        "hello",
-        None,
-    ],
-    ids=["bare-oip-request", "bare-predict-request", "empty-object", "list", "string", "null"],
-)
-def test_boto3_invoke_with_a_payload_of_no_served_kind_fails_naming_what_is_accepted(
-    lambda_handler: Entry, payload: Any
-) -> None:
-    # Direct invocation has no OIP form of its own: a request body goes inside an HTTP event (or an SQS job).
-    with pytest.raises(UnsupportedEventError, match=r"unrecognised event .*this function accepts: .*HTTP API"):
-        invoke(lambda_handler, payload)
-
-
-@pytest.mark.parametrize(
-    ("mistake", "words"),
-    [
-        (lambda e: e.update(body={"instances": [[0.0] * 64]}), "'body' is dict: expected the request body as a string"),
-        (lambda e: e["requestContext"]["http"].pop("sourceIp"), "it lacks 'requestContext.http.sourceIp'"),
-        (lambda e: e.update(headers={"content-length": 12}), "'headers' must be an object whose values are strings"),
-    ],
-    ids=["body-not-serialised", "no-source-ip", "numeric-header"],
-)
-def test_boto3_invoke_with_a_half_built_http_event_fails_saying_what_is_wrong(
-    lambda_handler: Entry, mistake: Callable[[dict[str, Any]], Any], words: str
-) -> None:
-    event = http_api_v2("POST", "/predict", json.dumps({"instances": [[0.0] * 64]}))
-    mistake(event)
-    with pytest.raises(MalformedEventError, match=r"malformed API Gateway HTTP API \(payload 2.0\) event: ") as caught:
-        invoke(lambda_handler, event)
-    assert words in str(caught.value)

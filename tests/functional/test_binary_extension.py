@@ -166,7 +166,7 @@ def test_base64_bodies_through_an_http_api_event_and_the_entry_point_both_ways(d
     )
     assert header(lambda_handler(json_event, LocalContext()), "content-type") == OCTET_STREAM
     status, metadata = caller(lambda_handler)("GET", "/v2")
-    assert (status, metadata["extensions"]) == (200, ["binary_tensor_data", "statistics"])
+    assert (status, metadata["extensions"]) == (200, ["binary_tensor_data", "statistics", "model_configuration"])
 
 
 BODY, LENGTH = binary_request(

@@ -44,7 +44,8 @@ def check_health(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None
 
 
 def check_server_metadata(body: Any, _: dict[str, Any], __: ort.InferenceSession) -> None:
-    expected = {"name": "onnx-lambda", "version": __version__, "extensions": ["binary_tensor_data", "statistics"]}
+    extensions = ["binary_tensor_data", "statistics", "model_configuration"]
+    expected = {"name": "onnx-lambda", "version": __version__, "extensions": extensions}
     assert body == expected | {"models": ["digits-cnn"]}
 
 
