@@ -24,7 +24,7 @@ import numpy as np
 
 from bench.child import timed
 from bench.scenarios import _event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.runtime import build_runtime
 from handler.settings import settings_from_env
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.scenarios import _event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.runtime import build_runtime
 from handler.settings import settings_from_env
 from model_export import export_sklearn

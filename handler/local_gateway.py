@@ -11,65 +11,15 @@ one at a time as Lambda would, while connections are accepted concurrently.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import base64
 import json
-import sys
-import time
-import traceback
-import uuid
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from handler.http_events import LAMBDA_RESPONSE_BYTES, http_api_event, oversized
+from handler.http_events import http_api_event
+from handler.lambda_instance import LambdaInstance
 
 API_GATEWAY_MAX_BODY = 10 * 1024 * 1024  # HTTP API refuses larger payloads before Lambda sees them
 JSON = {"content-type": "application/json"}
-
-
-@dataclass
-class LocalContext:
-    """The attributes of Lambda's context object that the handler and Powertools read."""
-
-    timeout_s: float = 30.0
-    function_name: str = "onnx-lambda-local"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 2048
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = "/aws/lambda/onnx-lambda-local"
-    log_stream_name: str = "local"
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def invoked_function_arn(self) -> str:
-        """A well-formed ARN for a function that is not deployed anywhere."""
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        """Milliseconds left before this invocation's timeout."""
-        return max(0, int((self.timeout_s - (time.monotonic() - self.started)) * 1000))
-
-
-class LambdaInstance:
-    """One warm Lambda instance: a single worker thread with its own event loop, one event at a time."""
-
-    def __init__(self) -> None:
-        # Imported here, not at the top: importing the entry point is INIT (loads and warms up the model).
-        from handler.entrypoint import lambda_handler  # noqa: PLC0415
-
-        self._handler = lambda_handler
-        self._worker = ThreadPoolExecutor(max_workers=1, initializer=self._own_loop)
-
-    @staticmethod
-    def _own_loop() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())
-
-    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        """Run the handler on the worker thread and return its response."""
-        result: dict[str, Any] = self._worker.submit(self._handler, event, LocalContext()).result()
-        return result
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -106,25 +56,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             stage=self.server.stage,
             source_ip=self.client_address[0],
         )
-        try:
-            response = self.server.instance.invoke(event)
-        except Exception:  # an invocation error: API Gateway answers this, telling the client nothing more
-            traceback.print_exc()  # the function's log, as Lambda's runtime writes it, not the client's answer
-            self._reply(500, JSON, b'{"message": "Internal Server Error"}', False)
-            return
-        if oversized(response) is not None:  # Lambda refuses to return it, and API Gateway answers so
-            print(f"Response payload size exceeded: over {LAMBDA_RESPONSE_BYTES} bytes", file=sys.stderr)
-            self._reply(500, JSON, b'{"message": "Internal Server Error"}', False)
-            return
-        payload = response.get("body", "") or ""
-        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode("utf-8")
-        self._reply(
-            int(response.get("statusCode", 200)),
-            dict(response.get("headers") or {}),
-            data,
-            False,
-            list(response.get("cookies") or []),
-        )
+        answer = self.server.instance.answer(event)
+        self._reply(answer.status, answer.headers, answer.body, False, answer.cookies)
 
     def _content_length(self) -> int | None:
         """The declared body length, or None after refusing one that is not a length (as API Gateway would:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.model import OnnxModel
 from handler.repository import load_repository
 from handler.settings import settings_from_env

@@ -135,7 +135,7 @@ def invoke_event(source: str, model: str | None, body_only: bool, show_logs: boo
     event = read_event(source)
     handler = load_entrypoint(resolve_model(model), show_logs)
     from handler.dispatch import UnsupportedEventError  # noqa: PLC0415 - loaded with the entry point above
-    from handler.local_gateway import LocalContext  # noqa: PLC0415
+    from handler.lambda_instance import LocalContext  # noqa: PLC0415
 
     try:
         with function_output(show_logs):  # its logs and EMF metric lines: stdout is for the response

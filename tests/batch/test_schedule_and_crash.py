@@ -91,7 +91,7 @@ DIE_ON_THIRD_CHUNK = textwrap.dedent(
         return real(plane, model, chunk)
     scoring.score_chunk = dying
     from handler.entrypoint import lambda_handler
-    from handler.local_gateway import LocalContext
+    from handler.lambda_instance import LocalContext
     lambda_handler(json.load(open(sys.argv[1])), LocalContext(timeout_s=900))
     """
 )

@@ -28,8 +28,12 @@ def test_the_image_runs_as_lambdas_own_user_with_only_the_lock_the_handler_and_t
     assert "ADD" not in keywords  # ADD fetches URLs and unpacks archives: COPY says what it does
     assert not [args for keyword, args in instructions if re.search(r"chmod\s+(-R\s+)?(0?777|[ao]\+w)", args)]
     copies = [args.split() for keyword, args in instructions if keyword == "COPY"]
-    assert {source for args in copies if not args[0].startswith("--from=") for source in args[:-1]} == IMAGE_SOURCES
-    assert [args for args in copies if args[0].startswith("--from=")] == [
+    modes = [int(word.split("=")[1], 8) for args in copies for word in args if word.startswith("--chmod=")]
+    assert modes
+    assert all(mode & 0o022 == 0 for mode in modes)  # readable by Lambda's user, writable by no other
+    paths = [[word for word in args if not word.startswith("--chmod=")] for args in copies]
+    assert {source for args in paths if not args[0].startswith("--from=") for source in args[:-1]} == IMAGE_SOURCES
+    assert [args for args in paths if args[0].startswith("--from=")] == [
         ["--from=dependencies", "/opt/runtime", "${LAMBDA_TASK_ROOT}"]
     ]  # the installed lock, from the build stage
     ignored = [line for line in (REPO / ".dockerignore").read_text().splitlines() if line and line[0] != "#"]

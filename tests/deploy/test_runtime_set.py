@@ -55,7 +55,7 @@ SERVE_FROM_THE_SET = """
 import json, sys
 sys.path[:0] = [sys.argv[1], sys.argv[4], sys.argv[2]]
 from handler.entrypoint import lambda_handler
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 response = lambda_handler(json.load(open(sys.argv[3])), LocalContext())
 print("STATUS", response["statusCode"], "FROM", sys.modules["onnxruntime"].__file__.startswith(sys.argv[1]))
 """

@@ -20,23 +20,13 @@ from testkit.template import (
     function_environment,
     load_template,
     parameter_default,
+    resolved_environment,
     resources,
 )
 
 FUNCTIONS = ("ApiFunction", "BatchFunction")
 # Lambda's longest INIT on demand: API Gateway's clock runs through it, the function's Timeout does not.
 MAX_INIT_S = 10
-# What a deployed stack's references resolve to, for checking the values the template sets.
-RESOLVED = {"InputBucket": "onnx-lambda-input-1c2fa620", "OutputBucket": "onnx-lambda-output-1c2fa620"}
-
-
-def resolve(value: Any) -> str:
-    """A literal, a parameter's default or a resource's deployed name, as the function would see it."""
-    if isinstance(value, dict) and "Ref" in value:
-        name = value["Ref"]
-        return RESOLVED.get(name) or str(parameter_default(name))
-    assert isinstance(value, str | int | float), f"unexpected environment value {value!r}"
-    return str(value)
 
 
 def properties(name: str) -> dict[str, Any]:
@@ -51,7 +41,7 @@ def test_the_template_sets_exactly_the_variables_the_settings_read() -> None:
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_each_functions_environment_is_a_valid_configuration(function: str) -> None:
-    environment = {name: resolve(value) for name, value in function_environment(function).items()}
+    environment = resolved_environment(function)
     settings = settings_from_env(environment)  # raises SettingsError naming a bad variable
     assert str(settings.model_path) == environment["MODEL_PATH"]
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from handler.dispatch import MalformedEventError, UnsupportedEventError
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from testkit.binary import binary_request, read_binary
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]

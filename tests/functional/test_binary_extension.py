@@ -16,7 +16,7 @@ import pytest
 from unit.test_codec import SAMPLES
 
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.model import open_session
 from handler.runtime import Runtime
 from handler.signature import DATATYPE_TO_NUMPY

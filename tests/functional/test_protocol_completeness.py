@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from testkit import onnx_models
 from testkit.events import response_json
 from testkit.invoke import Call, caller, runtime_for

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from reliability.test_hostile_requests import INFER, LIMITS, refusal
 
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from testkit.binary import binary_request
 from testkit.events import load_event
 from testkit.server import LocalServer, Reply, local_server

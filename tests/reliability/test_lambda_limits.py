@@ -18,7 +18,8 @@ import pytest
 from handler.dispatch import MalformedEventError
 from handler.errors import MAX_MESSAGE_CHARS
 from handler.http_events import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes
-from handler.local_gateway import GatewayServer, LocalContext
+from handler.lambda_instance import GatewayAnswer, LocalContext, gateway_answer
+from handler.local_gateway import GatewayServer
 from testkit.events import load_event, response_json
 from testkit.server import LocalServer, local_server
 
@@ -181,6 +182,9 @@ class OversizedInstance:
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         return {"statusCode": 200, "headers": {"content-type": "text/plain"}, "body": "x" * (LAMBDA_RESPONSE_BYTES + 1)}
+
+    def answer(self, event: dict[str, Any]) -> GatewayAnswer:
+        return gateway_answer(self.invoke(event))
 
 
 def test_the_local_gateway_answers_a_response_lambda_would_refuse_as_api_gateway_does() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from testkit import onnx_models
 from testkit.events import event_files, load_event
 from testkit.invoke import runtime_for
@@ -46,7 +46,7 @@ SERVE = textwrap.dedent(
             WRITES.append(str(args[0]))
     sys.addaudithook(audit)
     from handler.entrypoint import lambda_handler
-    from handler.local_gateway import LocalContext
+    from handler.lambda_instance import LocalContext
     answers = [lambda_handler(event, LocalContext()) for event in json.load(open(sys.argv[1]))]
     json.dump(answers, open(sys.argv[2], "w"))
     print("WRITES " + json.dumps([path for path in WRITES if not path.startswith(("/tmp/", "/dev/", sys.argv[2]))]))

@@ -166,6 +166,6 @@ def aws_environment() -> Iterator[Aws]:
 
 def batch_context(timeout_s: float = 900.0) -> Any:
     """A Lambda context with the batch function's timeout (15 minutes unless said otherwise)."""
-    from handler.local_gateway import LocalContext  # noqa: PLC0415 - handler imports stay out of collection
+    from handler.lambda_instance import LocalContext  # noqa: PLC0415 - handler imports stay out of collection
 
     return LocalContext(timeout_s=timeout_s, function_name="onnx-lambda-batch")

@@ -45,9 +45,12 @@ def prune(target: Path) -> None:
             shutil.rmtree(path) if path.is_dir() else path.unlink()
 
 
-def install_like_the_image(arch: str | None, target: Path) -> subprocess.CompletedProcess[str]:
+def install_like_the_image(
+    arch: str | None, target: Path, python_version: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the image's pip command into ``target``, then its prune: wheels for ``arch`` (aarch64, x86_64)
-    on the base image's Python, or, with None, for this machine, to import and run what was installed."""
+    on the base image's Python (or ``python_version``), or, with None, for this machine, to import and run what
+    was installed."""
     arguments = image_pip_command()[2:]
     arguments[arguments.index("--target") + 1] = str(target)
     arguments[arguments.index("-r") + 1] = str(RUNTIME_LOCK)
@@ -57,7 +60,7 @@ def install_like_the_image(arch: str | None, target: Path) -> subprocess.Complet
             "--platform",
             f"manylinux2014_{arch}",
             "--python-version",
-            base_python(),
+            python_version or base_python(),
             "--implementation",
             "cp",
         ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from handler.dataplane import DataPlane
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.runtime import Runtime, build_runtime, http_adapter
 from handler.settings import Settings, settings_from_env
 from testkit.events import response_json

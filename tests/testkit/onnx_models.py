@@ -207,3 +207,42 @@ def decimal_strings(path: Path, metadata: dict[str, str] | None = None) -> Path:
         initializer=[helper.make_tensor("hundred", TensorProto.INT64, [], [100])],
     )
     return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path, metadata)
+
+
+def slow_loop(path: Path, width: int = 256) -> Path:
+    """A model whose run time the request sets: y = x @ I, ``max(steps)`` times in an ONNX Loop. x float32
+    [batch, width], steps int64 [batch] (zeros, as a warm-up sends, cost nothing); output y like x."""
+    body = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["y_in", "eye"], ["y_out"]),
+            helper.make_node("Identity", ["cond_in"], ["cond_out"]),
+        ],
+        "step",
+        [
+            helper.make_tensor_value_info("i", TensorProto.INT64, []),
+            helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("y_in", TensorProto.FLOAT, ["batch", width]),
+        ],
+        [
+            helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+            helper.make_tensor_value_info("y_out", TensorProto.FLOAT, ["batch", width]),
+        ],
+    )
+    identity = [1.0 if row == column else 0.0 for row in range(width) for column in range(width)]
+    graph = helper.make_graph(
+        [
+            helper.make_node("ReduceMax", ["steps"], ["trips"], keepdims=0),
+            helper.make_node("Loop", ["trips", "always", "x"], ["y"], body=body),
+        ],
+        "slow_loop",
+        [
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", width]),
+            helper.make_tensor_value_info("steps", TensorProto.INT64, ["batch"]),
+        ],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", width])],
+        initializer=[
+            helper.make_tensor("eye", TensorProto.FLOAT, [width, width], identity),
+            helper.make_tensor("always", TensorProto.BOOL, [], [True]),
+        ],
+    )
+    return write(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)

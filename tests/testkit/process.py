@@ -38,7 +38,7 @@ INVOKE_EVENT = textwrap.dedent(
     """
     import json, sys
     from handler.entrypoint import lambda_handler
-    from handler.local_gateway import LocalContext
+    from handler.lambda_instance import LocalContext
     event = json.load(open(sys.argv[1]))
     response = lambda_handler(event, LocalContext())
     print("RESPONSE " + json.dumps(response))

@@ -66,6 +66,24 @@ def parameter_default(name: str, template: dict[str, Any] | None = None) -> Any:
     return (template or load_template())["Parameters"][name]["Default"]
 
 
+# What a deployed stack's references resolve to, for checking the values the template sets.
+RESOLVED = {"InputBucket": "onnx-lambda-input-1c2fa620", "OutputBucket": "onnx-lambda-output-1c2fa620"}
+
+
+def resolve(value: Any, resolved: dict[str, str] | None = None) -> str:
+    """A literal, a parameter's default or a resource's deployed name, as the function would see it."""
+    if isinstance(value, dict) and "Ref" in value:
+        name = value["Ref"]
+        return (resolved or RESOLVED).get(name) or str(parameter_default(name))
+    assert isinstance(value, str | int | float), f"unexpected environment value {value!r}"
+    return str(value)
+
+
+def resolved_environment(function: str, resolved: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment a deployed function gets: the template's variables, references resolved."""
+    return {name: resolve(value, resolved) for name, value in function_environment(function).items()}
+
+
 def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
     """(INSTRUCTION, arguments) per Dockerfile instruction, continuation lines joined, comments dropped."""
     joined = re.sub(r"\\\n\s*", " ", path.read_text())

@@ -19,7 +19,7 @@ from handler.batch.records import Chunk
 from handler.dataplane import DataPlane
 from handler.errors import NotReady
 from handler.http_events import http_api_event
-from handler.local_gateway import LocalContext
+from handler.lambda_instance import LocalContext
 from handler.model import OnnxModel
 from handler.request_bodies import PredictRequest
 from handler.runtime import Runtime

@@ -1,15 +1,17 @@
-"""GIVEN the image's own command, `python -m awslambdaric handler.entrypoint.lambda_handler`, run in the
-repository root against a fake Lambda Runtime API, without the export-time packages WHEN the batch event
-files are served through it, against moto, or it starts with a bad model, a bad setting or a handler the
-image cannot import THEN batch events leave the expected objects and batch item failures, logged under the
-served request id; and a bad model or setting fails INIT through /runtime/init/error with one clear
-message and no invocation, as does any import of a package the image lacks."""
+"""GIVEN the image's task root laid out from the Dockerfile's own lines and AWS's Runtime Interface Emulator started on
+it as the base image starts it, with the batch function's environment from template.yaml (buckets in moto) WHEN
+the batch event files are posted to its invocations URL, or it starts with a bad model, a bad setting or a handler
+the image cannot import THEN batch events leave the expected objects and batch item failures, logged under the
+request id the emulator gave; and a bad model or setting fails INIT with one clear message (a 502 carrying
+errorType and errorMessage) before any event reaches the handler, as does an import of a package the image lacks,
+which here is truly absent from the task root, not blocked."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +22,12 @@ import onnxruntime as ort
 import pytest
 
 from testkit import onnx_models
-from testkit.aws import BATCH_SETTINGS, ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
+from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
+from testkit.emulator import emulator
 from testkit.events import load_event
+from testkit.lambda_base import Layout, lay_out, stand_in_root
 from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
-from testkit.runtime_api import FUNCTION_NAME, Invocation, Post, runtime_api
-from testkit.runtime_client import IMAGE_LACKS, WAIT_S, Served, awslambdaric, serve
+from testkit.runtime_client import IMAGE_LACKS
 
 BATCH_FILES = [
     "s3.put.json",
@@ -36,6 +39,16 @@ BATCH_FILES = [
     "schedule.rule-input.json",
 ]
 POISON_IDS = [f"0d3f6d5e-1a2b-4c3d-8e9f-00000000000{n}" for n in (3, 4, 6, 7)]
+FUNCTION_NAME = "onnx-lambda-batch"
+# The template's buckets, as this stack's moto names them.
+BUCKETS = {"InputBucket": INPUT_BUCKET, "OutputBucket": OUTPUT_BUCKET}
+START = re.compile(r"^START RequestId: (\S+)")
+
+
+@pytest.fixture(scope="module")
+def layout(default_model: Path) -> Iterator[Layout]:
+    with stand_in_root("onnx-lambda-rie-batch-") as root:
+        yield lay_out(root, DEFAULT_MODEL)
 
 
 # --- batch events against moto -----------------------------------------------------------------------
@@ -72,32 +85,41 @@ def upload_inputs(aws: Aws, x: np.ndarray) -> None:
 
 @dataclass(frozen=True)
 class BatchRun:
-    """The client's answers to the batch events, and the buckets they left behind."""
+    """The emulator's answers to the batch events, the request id it gave each, what it printed, and the objects
+    left in the output bucket (scores under output/, job results under jobs/)."""
 
-    served: Served
+    answers: dict[str, Any]
+    request_ids: dict[str, str]
+    log_records: list[dict[str, Any]]
     outputs: dict[str, bytes]
     results: dict[str, bytes]
 
 
 @pytest.fixture(scope="module")
-def batch_run(default_model: Path, digits: np.ndarray) -> Iterator[BatchRun]:
-    """Every batch event file through one client, pointed at moto exactly as the in-process batch tests are."""
+def batch_run(layout: Layout, digits: np.ndarray) -> Iterator[BatchRun]:
+    """Every batch event file through one emulator, with the batch function's environment from template.yaml."""
     with aws_environment() as aws:
         aws.empty_buckets()
         upload_inputs(aws, digits)
-        # As template.yaml configures the batch function: a "Scheduled Event" names no bucket.
-        env = ENV | {"AWS_ENDPOINT_URL": aws.url} | BATCH_SETTINGS
-        served = serve(BATCH_FILES, env=env, timeout_s=900)
-        outputs = {key: aws.read(key) for key in aws.objects(prefix="output/")}
-        results = {key: aws.read(key, bucket=OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET)}
-        yield BatchRun(served, outputs, results)
+        env = layout.environment("BatchFunction", BUCKETS, **ENV, AWS_ENDPOINT_URL=aws.url)
+        env["AWS_LAMBDA_FUNCTION_NAME"] = FUNCTION_NAME
+        with emulator(layout, env, timeout_s=900) as rie:
+            answers = {}
+            for name in BATCH_FILES:
+                status, answers[name] = rie.invoke(load_event(name))
+                assert status == 200, answers[name]
+            starts = [match[1] for line in rie.output if (match := START.match(line))]
+            records = rie.log_records()
+        outputs = {key: aws.read(key, OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET, prefix="output/")}
+        results = {key: aws.read(key, OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET, prefix="jobs/")}
+        yield BatchRun(answers, dict(zip(BATCH_FILES, starts, strict=True)), records, outputs, results)
 
 
 def answer(run: BatchRun, name: str) -> Any:
-    """The response the client posted for one batch event file."""
-    post = run.served.posts[name]
-    assert post.kind == "response", post.body
-    return post.body
+    """The function's response to one batch event file (an invocation error would carry errorType)."""
+    response = run.answers[name]
+    assert "errorType" not in response, response
+    return response
 
 
 def summary(run: BatchRun, key: str) -> dict[str, Any]:
@@ -155,12 +177,11 @@ def test_schedules_score_only_what_no_event_scored_before(batch_run: BatchRun) -
     assert second["already_scored"] == 5
 
 
-def test_batch_log_lines_carry_the_request_id_and_trace_the_fake_served(batch_run: BatchRun) -> None:
-    records = batch_run.served.log_records
-    for name, invocation in batch_run.served.invocations.items():
-        mine = [record for record in records if record.get("function_request_id") == invocation.request_id]
-        assert mine, f"no log line of {name} carries {invocation.request_id}:\n{batch_run.served.output}"
-        assert {record["xray_trace_id"] for record in mine} == {invocation.trace_root}
+def test_batch_log_lines_carry_the_request_id_the_emulator_gave(batch_run: BatchRun) -> None:
+    # The trace id is not checked here: the emulator sends no trace header (test_runtime_client_traces.py does).
+    for name, request_id in batch_run.request_ids.items():
+        mine = [record for record in batch_run.log_records if record.get("function_request_id") == request_id]
+        assert mine, f"no log line of {name} carries {request_id}"
         assert {record["function_name"] for record in mine} == {FUNCTION_NAME}
         assert {record["cold_start"] for record in mine} == {name == BATCH_FILES[0]}
 
@@ -284,42 +305,50 @@ def assert_pieces(text: str, message: str) -> None:
         at = found + len(piece)
 
 
-def fail_init(env: dict[str, str], handler: str | None = None) -> tuple[Post, int, list[Invocation], str]:
-    """Start a client that must fail INIT: its one post, exit status, what it was served and its output."""
-    with runtime_api() as api:
-        api.enqueue(load_event("http-api-v2.health"))
-        with awslambdaric(api, env=env, **({"handler": handler} if handler else {})) as client:
-            posts = api.wait_for_posts(1, timeout_s=WAIT_S)
-            assert posts[0].kind == "init-error", f"INIT did not fail: {posts[0]!r}\n{client.output()}"
-            status = client.wait_exit(timeout_s=WAIT_S)
-        assert len(api.posts) == 1, api.posts
-        return posts[0], status, api.served, client.output()
+@dataclass(frozen=True)
+class FailedInit:
+    """What a caller saw of an INIT that must fail, and what the emulator printed."""
+
+    status: int
+    error: dict[str, Any]
+    output: list[str]
+    log_records: list[dict[str, Any]]
+
+
+def fail_init(layout: Layout, env: dict[str, str]) -> FailedInit:
+    """One invoke of an emulator whose INIT must fail."""
+    with emulator(layout, layout.environment(**env)) as rie:
+        status, error = rie.invoke(load_event("http-api-v2.health"))
+    return FailedInit(status, error, rie.output, rie.log_records())
+
+
+def case_directory(layout: Layout, case: str) -> Path:
+    """A folder in the stand-in root for one case's files: Lambda's user reads them (pytest's tmp_path is root's)."""
+    directory = layout.root / "cases" / case
+    directory.mkdir(parents=True)
+    return directory
 
 
 @pytest.mark.parametrize("case", INIT_FAILURES)
-def test_init_failures_go_to_init_error_with_one_clear_message_and_no_invocation(
-    tmp_path: Path, default_model: Path, case: str
+def test_init_failures_reach_the_caller_with_one_clear_message_before_any_event_is_handled(
+    layout: Layout, case: str
 ) -> None:
     make_env, error_type, message = INIT_FAILURES[case]
-    env = make_env(tmp_path)
-    post, status, served, output = fail_init(env)
-    assert status != 0, output
-    assert served == []
-    assert (post.kind, post.request_id) == ("init-error", None)
-    assert post.headers["lambda-runtime-function-error-type"] == post.body["errorType"] == error_type
-    text = post.body["errorMessage"]
+    env = make_env(case_directory(layout, case))
+    failed = fail_init(layout, env)
+    assert (failed.status, failed.error["errorType"]) == (502, error_type), failed.error
+    text = failed.error["errorMessage"]
     assert_pieces(text, message.format(path=env.get("MODEL_PATH")))
     assert "\n" not in text
     assert "Traceback" not in text
     assert not text.startswith((error_type, "<", "("))  # the message itself, not a repr of the exception
-    assert post.body["stackTrace"]  # the trace travels beside the message, not in it
+    assert failed.error["stackTrace"]  # the trace travels beside the message, not in it
+    assert not [record for record in failed.log_records if "function_request_id" in record]  # no event handled
+    assert any("exited: exit status 1" in line for line in failed.output)
 
 
 @pytest.mark.parametrize("package", sorted(IMAGE_LACKS))
-def test_the_client_cannot_import_what_the_lambda_image_lacks(package: str) -> None:
-    post, status, served, _ = fail_init({}, handler=f"{package}.handler")
-    assert (status, served) == (1, [])
-    assert post.headers["lambda-runtime-function-error-type"] == "Runtime.ImportModuleError"
-    assert post.body["errorMessage"] == (
-        f"Unable to import module '{package}': No module named '{package}' (not in the Lambda image)"
-    )
+def test_the_image_cannot_import_what_it_lacks(layout: Layout, package: str) -> None:
+    failed = fail_init(layout, {"_HANDLER": f"{package}.handler"})
+    assert (failed.status, failed.error["errorType"]) == (502, "Runtime.ImportModuleError")
+    assert failed.error["errorMessage"] == f"Unable to import module '{package}': No module named '{package}'"
