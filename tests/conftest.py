@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from testkit.aws import BATCH_SETTINGS, Aws, aws_environment
-from testkit.figures import print_figures
+from testkit.figures import collect_figures, print_figures
 from testkit.paths import DEFAULT_MODEL, REPO
 
 # The batch function's configuration before any test imports the entry point (which reads settings once):
@@ -79,6 +79,11 @@ def aws(moto: Aws) -> Aws:
     return moto
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Gather each test's figures where the summary is printed (with pytest-xdist, the controller)."""
+    collect_figures(report)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """The figures the suites measured (testkit.figures), after pytest's own summary."""
-    print_figures(terminalreporter, config)
+    print_figures(terminalreporter)

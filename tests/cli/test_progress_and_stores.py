@@ -26,7 +26,8 @@ class Clock:
         return self.now
 
 
-def test_a_terminal_gets_one_bar_redrawn_at_most_ten_times_a_second() -> None:
+def test_a_terminal_gets_one_bar_redrawn_at_most_ten_times_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "120")  # the bar is cut to the terminal's width: a wide one, whatever runs the test
     stream, clock = io.StringIO(), Clock()
     progress = Progress(stream, total_bytes=4_000_000, files=2, tty=True, clock=clock)
     progress.start_file("a.jsonl", 1_000_000)

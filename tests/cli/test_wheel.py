@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def copy_sources(target: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Installed]:
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     """Build from a copy of the sources (a build writes build/ and *.egg-info beside them), then install the
     wheel with the dev lock as constraints (every version pinned, the runtime ones as the image has them, botocore
     too); the registry (or pip's cache) provides the pinned files."""
@@ -75,12 +74,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureR
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     checked([*pip, str(wheel), "-c", str(DEV_LOCK)])
     seconds = {"build": built - started, "venv and install": time.perf_counter() - built}
-    yield Installed(wheel, venv, seconds)
-    report = figure_reporter(request.config, "wheel")
-    report(", ".join(f"{step} {value:.1f} s" for step, value in seconds.items()))
+    return Installed(wheel, venv, seconds)
 
 
-def test_the_wheel_holds_the_three_packages_and_no_tests_or_benchmarks(installed: Installed) -> None:
+def test_the_wheel_holds_the_three_packages_and_no_tests_or_benchmarks(
+    installed: Installed, request: pytest.FixtureRequest
+) -> None:
+    report = figure_reporter(request, "wheel")
+    report(", ".join(f"{step} {value:.1f} s" for step, value in installed.seconds.items()))
     names = zipfile.ZipFile(installed.wheel).namelist()
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"handler", "model_export", "onnx_lambda"}

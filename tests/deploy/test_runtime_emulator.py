@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from testkit import onnx_models
 from testkit.emulator import Emulator, emulator
 from testkit.event_answers import HTTP_FILES, check_answer, comparable_body, content_type
 from testkit.events import load_event, response_json
-from testkit.lambda_base import LAMBDA_USER, Layout, lay_out, stand_in_root
+from testkit.lambda_base import LAMBDA_USER, Layout
 from testkit.paths import DEFAULT_MODEL
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -39,17 +38,6 @@ UNSUPPORTED = "unsupported.cognito-trigger.json"
 DOCS = "rest-v1-stage.docs.json"  # HTML: compared whole with the in-process answer
 RUN = [*NAMES[: len(NAMES) // 2], UNSUPPORTED, *NAMES[len(NAMES) // 2 :], DOCS]
 RIE_MEMORY_MB = 3008  # what the emulator tells the function (AWS_LAMBDA_FUNCTION_MEMORY_SIZE)
-
-
-@pytest.fixture(scope="module")
-def layout(default_model: Path) -> Iterator[Layout]:
-    """The stand-in root, its model copied from a file only its owner could read (umask 077)."""
-    with stand_in_root("onnx-lambda-rie-") as root:
-        private = root / "build-context" / "model.onnx"
-        private.parent.mkdir()
-        shutil.copy(DEFAULT_MODEL, private)
-        private.chmod(0o600)
-        yield lay_out(root, private)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from testkit import onnx_models
 from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
 from testkit.emulator import emulator
 from testkit.events import load_event
-from testkit.lambda_base import Layout, lay_out, stand_in_root
+from testkit.lambda_base import Layout
 from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
 from testkit.runtime_client import IMAGE_LACKS
 
@@ -43,12 +43,6 @@ FUNCTION_NAME = "onnx-lambda-batch"
 # The template's buckets, as this stack's moto names them.
 BUCKETS = {"InputBucket": INPUT_BUCKET, "OutputBucket": OUTPUT_BUCKET}
 START = re.compile(r"^START RequestId: (\S+)")
-
-
-@pytest.fixture(scope="module")
-def layout(default_model: Path) -> Iterator[Layout]:
-    with stand_in_root("onnx-lambda-rie-batch-") as root:
-        yield lay_out(root, DEFAULT_MODEL)
 
 
 # --- batch events against moto -----------------------------------------------------------------------

@@ -24,7 +24,7 @@ OPERATIONS = 18  # every route the document declares: /health, /predict and the 
 
 @pytest.fixture
 def report(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    return figure_reporter(request.config, "reliability figures")
+    return figure_reporter(request, "reliability figures")
 
 
 def test_fuzzing_every_operation_finds_no_server_error_and_no_schema_break(report: Callable[[str], None]) -> None:

@@ -171,18 +171,31 @@ def lay_out(root: Path, model: Path) -> Layout:
     return layout
 
 
-def _install_runtime(layout: Layout) -> None:
+def runtime_pins(names: tuple[str, ...] = RUNTIME_PACKAGES) -> list[str]:
+    """``name==version`` for each of ``names`` (RUNTIME_PACKAGES or some of them), as the dev lock pins them: the
+    base image's own versions."""
     lock = read_lock(DEV_LOCK)
-    pins = [f"{pin.name}=={pin.version}" for pin in lock.pins if pin.name in RUNTIME_PACKAGES]
-    assert len(pins) == len(RUNTIME_PACKAGES), pins
+    pins = [f"{pin.name}=={pin.version}" for pin in lock.pins if pin.name in names]
+    assert len(pins) == len(names), pins
+    return pins
+
+
+def install_runtime_packages(target: Path, version: str, names: tuple[str, ...] = RUNTIME_PACKAGES) -> None:
+    """What the base image ships (``names``: RUNTIME_PACKAGES or some of them, at runtime_pins), installed into
+    ``target`` as wheels for this machine's architecture and Python ``version`` (3.13, ...), whatever the
+    interpreter running this is."""
     arch = platform.machine()
     command = ["pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:"]
-    command += ["--target", str(layout.runtime), "--python-version", python_version(layout.python)]
+    command += ["--target", str(target), "--python-version", version]
     command += [f"--platform=manylinux_2_{minor}_{arch}" for minor in (34, 28, 17)]
     command.append(f"--platform=manylinux2014_{arch}")
-    command += pins
+    command += runtime_pins(names)
     done = subprocess.run([sys.executable, "-m", *command], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def _install_runtime(layout: Layout) -> None:
+    install_runtime_packages(layout.runtime, python_version(layout.python))
     layout.bootstrap.write_text(BOOTSTRAP.format(runtime=layout.runtime, python=layout.python))
     layout.bootstrap.chmod(0o755)
 

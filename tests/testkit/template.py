@@ -6,7 +6,6 @@ literal value from a reference without a CloudFormation library in the project v
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -85,8 +84,9 @@ def resolved_environment(function: str, resolved: dict[str, str] | None = None) 
 
 
 def dockerfile_instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) per Dockerfile instruction, continuation lines joined, comments dropped."""
-    joined = re.sub(r"\\\n\s*", " ", path.read_text())
+    """(INSTRUCTION, arguments) per Dockerfile instruction, continuation lines joined as the builder joins them (the
+    backslash and the line break go; the next line's own spaces stay), comments dropped."""
+    joined = path.read_text().replace("\\\n", "")
     instructions = []
     for line in joined.splitlines():
         stripped = line.strip()
