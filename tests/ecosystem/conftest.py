@@ -6,9 +6,7 @@ expected values never come from the handler, only from onnxruntime run directly 
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
+from testkit.apt import apt_install
 from testkit.server import LocalServer, local_server
 
 
@@ -58,9 +57,7 @@ def curl() -> str:
     """The curl executable; installed with apt-get when missing, because CI may run on a fresh machine."""
     found = shutil.which("curl")
     if found is None:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "curl"]):
-            subprocess.run(command, check=True, env=env, capture_output=True, timeout=600)
+        apt_install(("curl",))
         found = shutil.which("curl")
     assert found is not None, "curl is not on PATH even after apt-get install curl"
     return found

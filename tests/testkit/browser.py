@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
+from testkit.apt import apt_install
 from testkit.loopback import serving
 
 # Debian's package; Playwright needs no chromedriver (it speaks the DevTools protocol to the browser itself).
@@ -58,32 +59,10 @@ def chromium_path() -> Path | None:
     return Path(found) if found else None
 
 
-def _as_root(command: list[str]) -> list[str]:
-    """COMMAND run as root: as it is when we are root, else through a sudo that asks no password."""
-    if os.geteuid() == 0:
-        return command
-    if shutil.which("sudo"):
-        return ["sudo", "-n", *command]
-    pytest.fail(
-        f"Chromium is missing and installing it needs root: run `apt-get install -y {' '.join(CHROMIUM_PACKAGES)}`"
-    )
-
-
 def install_chromium() -> Path:
     """Install Debian's chromium with apt-get (the package lists first: a fresh machine has none); fails the test
     if the install fails or leaves no ``chromium`` on PATH."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    # Another apt run (unattended upgrades on a fresh machine) may hold the lock for a while.
-    wait = ["-o", "DPkg::Lock::Timeout=300"]
-    for command in (
-        ["apt-get", *wait, "update"],
-        ["apt-get", *wait, "install", "-y", "--no-install-recommends", *CHROMIUM_PACKAGES],
-    ):
-        done = subprocess.run(_as_root(command), env=env, capture_output=True, text=True, timeout=900, check=False)
-        if done.returncode != 0:
-            pytest.fail(
-                f"`{' '.join(command)}` failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
-            )
+    apt_install(CHROMIUM_PACKAGES)
     path = chromium_path()
     if path is None:
         pytest.fail(f"apt-get installed {' '.join(CHROMIUM_PACKAGES)} but no `chromium` is on PATH")

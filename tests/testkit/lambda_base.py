@@ -13,7 +13,6 @@ emulator to run (tests/deploy/test_runtime_emulator.py) where no registry can se
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shlex
 import shutil
@@ -26,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from testkit.apt import apt_install
 from testkit.image import install_like_the_image
 from testkit.locks import DEV_LOCK, read_lock
 from testkit.paths import REPO
@@ -100,9 +100,7 @@ def system_python() -> str:
     """Debian's python3, installed with apt-get if missing (CI may run on a fresh machine)."""
     found = shutil.which("python3", path="/usr/bin")
     if found is None:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "python3"]):
-            subprocess.run(command, check=True, env=env, capture_output=True, timeout=600)
+        apt_install(("python3",))
         found = shutil.which("python3", path="/usr/bin")
     assert found is not None, "no /usr/bin/python3 even after apt-get install python3"
     return found
