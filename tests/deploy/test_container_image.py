@@ -3,7 +3,7 @@ stand-in for public.ecr.aws/lambda/python:3.13 (testkit.container: Debian trixie
 base image's entry point, runtime interface client, SDK and AWS's emulator), once per session
 WHEN the image runs as Lambda runs a function (uid 1051, a read-only root, only a 512 MB /tmp writable) in both its
 modes: its own entry point and command (the emulator), and `--entrypoint python IMAGE -m handler.http_host`
-THEN the emulator answers the health and predict event files, the HTTP host answers GET /health and POST /predict,
+THEN the emulator answers every HTTP event file as expected, the HTTP host answers GET /health and POST /predict,
 is healthy by the image's HEALTHCHECK and exits 0 on SIGTERM; every process runs as 1051 and only /tmp takes a
 file; the HTTP_HOST=false and IMAGE_INPUTS=false builds (on request) are smaller and lack what they drop;
 PYTHON_VERSION=3.11 stops at the Dockerfile's guard. The sizes (base, image, the Dockerfile's layers) go to the
@@ -49,7 +49,7 @@ import pytest
 from testkit import container
 from testkit.container import Built, Podman, fetch
 from testkit.emulator import INVOCATIONS
-from testkit.event_answers import check_answer, check_predict
+from testkit.event_answers import HTTP_FILES, check_answer, check_predict
 from testkit.events import load_event, response_json
 from testkit.http_host import free_port
 from testkit.lambda_base import LAMBDA_USER
@@ -58,7 +58,11 @@ from testkit.readme_docker import run_section
 
 TAG = "localhost/onnx-lambda-test"
 Report = Callable[[str], None]
-EVENTS = ("http-api-v2.health.json", "http-api-v2.predict.json")
+# Every HTTP event file (health first: its answer is read below), each checked as testkit.event_answers says.
+EVENTS = (
+    "http-api-v2.health.json",
+    *sorted(path.name for path in HTTP_FILES if path.name != "http-api-v2.health.json"),
+)
 PREDICT = {"instances": [[0.0] * 64]}
 # Each variant's build argument, and the top-level modules it drops.
 VARIANTS = {"HTTP_HOST=false": ("uvicorn", "h11", "click"), "IMAGE_INPUTS=false": ("PIL", "multipart")}
