@@ -1,12 +1,6 @@
 """Benchmarks: this project against the PyTorch peer and the bare-onnxruntime floor (`make bench`).
 
-The benchmarks reuse the tests' kits (moto on loopback, the image's install, the binary-extension client)
-rather than keeping second copies, so importing the package makes ``testkit`` importable.
+The benchmarks reuse the tests' kits (moto on loopback, the image's install, the binary-extension client) as
+the package ``tests.testkit`` rather than keeping second copies; run them from the repository root
+(``python -m bench``), where both packages are importable.
 """
-
-import sys
-from pathlib import Path
-
-_TESTS = str(Path(__file__).resolve().parent.parent / "tests")
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)

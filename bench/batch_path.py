@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from bench.measure import REPO, run_child
 from bench.scenarios import digits
-from testkit.aws import aws_environment
+from tests.testkit.aws import aws_environment
 
 
 @dataclass(frozen=True)

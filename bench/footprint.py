@@ -12,7 +12,7 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from testkit.image import install_like_the_image, size_mb
+from tests.testkit.image import install_like_the_image, size_mb
 
 PEER_ROOTS = ("torch", "fastapi", "mangum", "numpy")
 

@@ -35,7 +35,7 @@ from locust.env import Environment
 
 import bench  # noqa: F401  (puts the tests' kits on the path: the binary extension as a client reads it)
 from onnx_lambda.auth import Signer, make_signer  # the same signing as onnx-lambda invoke --auth
-from testkit.binary import binary_request, read_binary
+from tests.testkit.binary import binary_request, read_binary
 
 REPO = Path(__file__).resolve().parent.parent
 BATCH = 8  # the "small batch": /predict and binary infer send this many digits

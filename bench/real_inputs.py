@@ -77,7 +77,7 @@ def image_rows(folder: Path, repeats: int, training: int) -> list[Row]:
 
     from model_export import export_torch  # noqa: PLC0415 - export-time, for this benchmark only
     from model_export.image_export import image_spec  # noqa: PLC0415
-    from testkit import shapes  # noqa: PLC0415
+    from tests.testkit import shapes  # noqa: PLC0415
 
     path = folder / "shapes.onnx"
     net = shapes.trained(training, epochs=1)  # how well it classifies does not change how fast it runs
@@ -154,7 +154,7 @@ def _loop_graph(net: Any, folder: Path) -> Path:
 
 def generation_rows(folder: Path, repeats: int, training: int) -> list[Row]:
     from model_export.generator_export import export_generator  # noqa: PLC0415 - export-time, this benchmark only
-    from testkit import names  # noqa: PLC0415
+    from tests.testkit import names  # noqa: PLC0415
 
     net = names.trained(steps=training)
     path = folder / "names.onnx"

@@ -21,7 +21,7 @@ from handler.lambda_instance import LocalContext
 from handler.runtime import build_runtime
 from handler.settings import settings_from_env
 from model_export import export_sklearn
-from testkit import tabular
+from tests.testkit import tabular
 
 ROWS = 256
 TARGET = 1.5  # the record path may cost at most this many times the positional one

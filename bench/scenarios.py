@@ -17,7 +17,7 @@ import numpy as np
 
 from bench.measure import REPO
 from handler.http_events import http_api_event
-from testkit import binary as client  # the tests' client-side codec, written from the protocol's text
+from tests.testkit import binary as client  # the tests' client-side codec, written from the protocol's text
 
 INFER_PATH = "/v2/models/digits-cnn/infer"
 

@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
-from testkit.aws import BATCH_SETTINGS, Aws, aws_environment
-from testkit.figures import collect_figures, print_figures
-from testkit.paths import DEFAULT_MODEL, REPO
+from tests.testkit.aws import BATCH_SETTINGS, Aws, aws_environment
+from tests.testkit.figures import collect_figures, print_figures
+from tests.testkit.paths import DEFAULT_MODEL, REPO
 
-# The batch function's configuration before any test imports the entry point (which reads settings once):
-# a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
-for _name, _value in BATCH_SETTINGS.items():
-    os.environ.setdefault(_name, _value)
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The batch function's configuration before collection imports the entry point (which reads its settings
+    once, at import, as INIT does): a schedule's "Scheduled Event" names no bucket, so INPUT_BUCKET says which.
+    A hook rather than import-time code, so importing this file changes nothing."""
+    for name, value in BATCH_SETTINGS.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +30,7 @@ def shapes_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     the user's preprocessing as parity's reference: (its ONNX file, the trained network)."""
     from model_export import export_torch  # noqa: PLC0415 - torch, for the image tests only
     from model_export.image_export import image_spec  # noqa: PLC0415
-    from testkit import shapes  # noqa: PLC0415
+    from tests.testkit import shapes  # noqa: PLC0415
 
     net = shapes.trained(400, epochs=4)
     path = tmp_path_factory.mktemp("shapes-model") / "shapes.onnx"
@@ -41,7 +44,7 @@ def names_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     """The character-level name generator (testkit.names), trained once and exported with its vocabulary:
     (its ONNX file, the trained step module)."""
     from model_export.generator_export import export_generator  # noqa: PLC0415 - torch, for these tests only
-    from testkit import names  # noqa: PLC0415
+    from tests.testkit import names  # noqa: PLC0415
 
     net = names.trained(steps=150)
     path = tmp_path_factory.mktemp("names-model") / "names.onnx"

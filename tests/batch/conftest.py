@@ -11,9 +11,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from testkit.aws import Aws
-from testkit.figures import fault_reporter
-from testkit.paths import DEFAULT_MODEL
+from tests.testkit.aws import Aws
+from tests.testkit.figures import fault_reporter
+from tests.testkit.paths import DEFAULT_MODEL
 
 
 @pytest.fixture(scope="session")

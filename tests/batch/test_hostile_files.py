@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from testkit.aws import Aws, batch_context
-from testkit.batch_inputs import DEEP_LINE, digit_lines, published, s3_event
+from tests.testkit.aws import Aws, batch_context
+from tests.testkit.batch_inputs import DEEP_LINE, digit_lines, published, s3_event
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -17,11 +17,11 @@ import torch
 from PIL import Image
 
 from handler.runtime import Runtime
-from testkit import shapes
-from testkit.aws import INPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import published, s3_event
-from testkit.events import load_event
-from testkit.invoke import runtime_for
+from tests.testkit import shapes
+from tests.testkit.aws import INPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import published, s3_event
+from tests.testkit.events import load_event
+from tests.testkit.invoke import runtime_for
 
 RNG = np.random.default_rng(21)
 

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import digit_lines, published, s3_event
-from testkit.events import load_event
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import digit_lines, published, s3_event
+from tests.testkit.events import load_event
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 MARKER = "marker-7c1e"  # in every refused result_uri: it must not reach the log at INFO

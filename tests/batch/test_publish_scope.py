@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import DEEP_LINE, digit_lines, published, s3_event
-from testkit.events import load_event
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import DEEP_LINE, digit_lines, published, s3_event
+from tests.testkit.events import load_event
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from testkit.aws import INPUT_BUCKET, Aws, batch_context
-from testkit.events import load_event
+from tests.testkit.aws import INPUT_BUCKET, Aws, batch_context
+from tests.testkit.events import load_event
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 LABELS = [str(digit) for digit in range(10)]

@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from testkit.aws import Aws, batch_context
-from testkit.events import load_event
-from testkit.paths import EVENTS
-from testkit.process import run_python
+from tests.testkit.aws import Aws, batch_context
+from tests.testkit.events import load_event
+from tests.testkit.paths import EVENTS
+from tests.testkit.process import run_python
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 

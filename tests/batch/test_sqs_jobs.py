@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from testkit.aws import MAX_RECEIVE_COUNT, OUTPUT_BUCKET, Aws, batch_context
-from testkit.events import load_event
+from tests.testkit.aws import MAX_RECEIVE_COUNT, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.events import load_event
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 POISON_IDS = [f"0d3f6d5e-1a2b-4c3d-8e9f-00000000000{n}" for n in (3, 4, 6, 7)]

@@ -18,10 +18,10 @@ import pytest
 
 from handler.runtime import Runtime
 from model_export import export_sklearn
-from testkit import tabular
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import s3_event
-from testkit.invoke import runtime_for
+from tests.testkit import tabular
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import s3_event
+from tests.testkit.invoke import runtime_for
 
 SETTINGS = {
     "INPUT_BUCKET": INPUT_BUCKET,

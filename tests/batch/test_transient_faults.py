@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 from botocore.exceptions import ClientError, IncompleteReadError
 
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
-from testkit.events import load_event
-from testkit.flaky_proxy import FaultKind, FlakyProxy, Match, flaky_proxy
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.events import load_event
+from tests.testkit.flaky_proxy import FaultKind, FlakyProxy, Match, flaky_proxy
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 Expected = Callable[[np.ndarray], np.ndarray]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 SECTIONS = ["## Targets", "## Cold start", "## Warm latency", "## Binary tensor extension vs JSON", "## Threads"]
 SECTIONS += ["## S3 batch path", "## Hostile batch files", "## Records vs positional rows", "## Footprint"]

@@ -27,9 +27,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from handler.gateway_process import spawn_gateway
-from testkit.loopback import serving
-from testkit.paths import REPO
-from testkit.sigv4 import aws_env, signature_valid
+from tests.testkit.loopback import serving
+from tests.testkit.paths import REPO
+from tests.testkit.sigv4 import aws_env, signature_valid
 
 HEALTH = "GET /health"
 INFERENCE = [

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from cli_kit import one_error_line, run_cli
 from onnx_lambda.auth import AuthError, make_signer, signer_for
-from testkit.loopback import serving
-from testkit.sigv4 import aws_env, signature_valid
+from tests.testkit.cli import one_error_line, run_cli
+from tests.testkit.loopback import serving
+from tests.testkit.sigv4 import aws_env, signature_valid
 
 
 @dataclass(frozen=True)

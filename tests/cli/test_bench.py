@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cli_kit import one_error_line, run_cli
+from tests.testkit.cli import one_error_line, run_cli
 
 QUICK = ("--repeats", "20", "--init-runs", "2", "--batch-sizes", "1,4")
 

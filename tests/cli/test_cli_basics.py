@@ -10,11 +10,11 @@ import pytest
 
 import model_export.errors
 import onnx_lambda.inspecting
-from cli_kit import one_error_line, run_cli
 from handler import __version__
 from onnx_lambda import errors
 from onnx_lambda.cli import main
-from testkit.process import run_python
+from tests.testkit.cli import one_error_line, run_cli
+from tests.testkit.process import run_python
 
 COMMANDS = ["export", "inspect", "serve", "invoke", "score", "evaluate", "bench"]
 

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
-from cli_kit import one_error_line, run_cli
-from testkit import tabular
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws
-from testkit.invoke import caller, runtime_for
+from tests.testkit import tabular
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws
+from tests.testkit.cli import one_error_line, run_cli
+from tests.testkit.invoke import caller, runtime_for
 
 RECORDS = [{"age": 31.0, "income": 52.5, "city": "Paris", "visits": 3}, {"age": None, "income": 38.0, "city": "Lille"}]
 
@@ -98,6 +98,6 @@ def test_evaluating_what_was_scored_without_labels_says_how_to_get_them(tmp_path
 
 
 def _context() -> Any:
-    from testkit.aws import batch_context  # noqa: PLC0415
+    from tests.testkit.aws import batch_context  # noqa: PLC0415
 
     return batch_context()

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from cli_kit import one_error_line, run_cli
-from testkit.process import block_imports, run_python
+from tests.testkit.cli import one_error_line, run_cli
+from tests.testkit.process import block_imports, run_python
 
 EXTRA_LINE = "onnx-lambda export needs the export extra: pip install 'onnx-lambda[export]'"
 CLI_MAIN = "from onnx_lambda.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"

@@ -14,9 +14,9 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from cli_kit import one_error_line, run_cli
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws
-from testkit.paths import DIGITS_TEST_SET, EVENTS
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws
+from tests.testkit.cli import one_error_line, run_cli
+from tests.testkit.paths import DIGITS_TEST_SET, EVENTS
 
 
 @pytest.fixture(scope="module")

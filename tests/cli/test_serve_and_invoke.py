@@ -15,8 +15,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from cli_kit import one_error_line, run_cli, serve
-from testkit.paths import EVENTS
+from tests.testkit.cli import one_error_line, run_cli, serve
+from tests.testkit.paths import EVENTS
 
 
 def get_json(url: str) -> Any:

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from handler import __version__
-from testkit.figures import figure_reporter
-from testkit.locks import DEV_LOCK
-from testkit.paths import DEFAULT_MODEL, REPO
+from tests.testkit.figures import figure_reporter
+from tests.testkit.locks import DEV_LOCK
+from tests.testkit.paths import DEFAULT_MODEL, REPO
 
 SOURCES = ["pyproject.toml", "README.md", "handler", "model_export", "onnx_lambda", "tests", "bench"]
 EXTRA_LINE = "onnx-lambda export needs the export extra: pip install 'onnx-lambda[export]'"

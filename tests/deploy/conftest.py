@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from testkit.figures import figure_reporter
-from testkit.lambda_base import Layout, lay_out, stand_in_root
-from testkit.paths import DEFAULT_MODEL
+from tests.testkit.figures import figure_reporter
+from tests.testkit.lambda_base import Layout, lay_out, stand_in_root
+from tests.testkit.paths import DEFAULT_MODEL
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from typing import Any
 import yaml
 
 from handler.settings import ENV_NAMES
-from testkit.locks import DEV_LOCK, read_lock
-from testkit.paths import REPO
+from tests.testkit.locks import DEV_LOCK, read_lock
+from tests.testkit.paths import REPO
 
 COMPOSE = REPO / "compose.yaml"
 HTTP_MODE = ["python", "-m", "handler.http_host"]

@@ -46,15 +46,15 @@ from typing import Any
 import onnxruntime as ort
 import pytest
 
-from testkit import container
-from testkit.container import Built, Podman, fetch
-from testkit.emulator import INVOCATIONS
-from testkit.event_answers import HTTP_FILES, check_answer, check_predict
-from testkit.events import load_event, response_json
-from testkit.http_host import free_port
-from testkit.lambda_base import LAMBDA_USER
-from testkit.paths import DEFAULT_MODEL
-from testkit.readme_docker import run_section
+from tests.testkit import container
+from tests.testkit.container import Built, Podman, fetch
+from tests.testkit.emulator import INVOCATIONS
+from tests.testkit.event_answers import HTTP_FILES, check_answer, check_predict
+from tests.testkit.events import load_event, response_json
+from tests.testkit.http_host import free_port
+from tests.testkit.lambda_base import LAMBDA_USER
+from tests.testkit.paths import DEFAULT_MODEL
+from tests.testkit.readme_docker import run_section
 
 TAG = "localhost/onnx-lambda-test"
 Report = Callable[[str], None]

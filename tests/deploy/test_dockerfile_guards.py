@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from testkit.process import run_python
-from testkit.template import dockerfile_instructions
+from tests.testkit.process import run_python
+from tests.testkit.template import dockerfile_instructions
 
 
 def guard() -> str:

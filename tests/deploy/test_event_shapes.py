@@ -24,10 +24,10 @@ from pathlib import Path
 
 import pytest
 
-from testkit.event_references import DIFFERENCES, KINDS, RULES, Command, How, Json
-from testkit.event_shapes import generate_event, kind_for, parent, references, shape_drift
-from testkit.events import event_files, load_event
-from testkit.tools import run_tool
+from tests.testkit.event_references import DIFFERENCES, KINDS, RULES, Command, How, Json
+from tests.testkit.event_shapes import generate_event, kind_for, parent, references, shape_drift
+from tests.testkit.events import event_files, load_event
+from tests.testkit.tools import run_tool
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ import re
 import tomllib
 from typing import Any
 
-from testkit.locks import RUNTIME_LOCK, read_lock
-from testkit.paths import REPO
-from testkit.template import dockerfile_instructions, load_template
+from tests.testkit.locks import RUNTIME_LOCK, read_lock
+from tests.testkit.paths import REPO
+from tests.testkit.template import dockerfile_instructions, load_template
 
 # --- the image: what it holds and where it writes -----------------------------------------------------------
 

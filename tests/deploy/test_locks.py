@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.image import base_python
-from testkit.locks import (
+from tests.testkit.image import base_python
+from tests.testkit.locks import (
     DEV_LOCK,
     HERE,
     RUNTIME_LOCK,
@@ -36,8 +36,8 @@ from testkit.locks import (
     version_problems,
     walk,
 )
-from testkit.paths import REPO
-from testkit.tools import TOOLS, require
+from tests.testkit.paths import REPO
+from tests.testkit.tools import TOOLS, require
 
 # Where the image runs: the base image's Python on both architectures the template allows.
 IMAGE = [linux(base_python(), machine) for machine in ("aarch64", "x86_64")]

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from testkit.event_answers import HTTP_FILES
-from testkit.runtime_client import Served, serve
+from tests.testkit.event_answers import HTTP_FILES
+from tests.testkit.runtime_client import Served, serve
 
 NAMES = [path.name for path in HTTP_FILES]
 UNSUPPORTED = "unsupported.cognito-trigger.json"

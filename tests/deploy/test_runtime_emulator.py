@@ -25,12 +25,12 @@ import pytest
 
 from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
-from testkit import onnx_models
-from testkit.emulator import Emulator, emulator
-from testkit.event_answers import HTTP_FILES, check_answer, comparable_body, content_type
-from testkit.events import load_event, response_json
-from testkit.lambda_base import LAMBDA_USER, Layout
-from testkit.paths import DEFAULT_MODEL
+from tests.testkit import onnx_models
+from tests.testkit.emulator import Emulator, emulator
+from tests.testkit.event_answers import HTTP_FILES, check_answer, comparable_body, content_type
+from tests.testkit.events import load_event, response_json
+from tests.testkit.lambda_base import LAMBDA_USER, Layout
+from tests.testkit.paths import DEFAULT_MODEL
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 NAMES = [path.name for path in HTTP_FILES]

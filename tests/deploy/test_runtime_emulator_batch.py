@@ -17,11 +17,11 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
-from testkit.emulator import emulator
-from testkit.events import load_event
-from testkit.lambda_base import Layout
-from testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
+from tests.testkit.aws import ENV, INPUT_BUCKET, OUTPUT_BUCKET, Aws, aws_environment
+from tests.testkit.emulator import emulator
+from tests.testkit.events import load_event
+from tests.testkit.lambda_base import Layout
+from tests.testkit.paths import DEFAULT_MODEL, DIGITS_TEST_SET
 
 BATCH_FILES = [
     "s3.put.json",

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from testkit import onnx_models
-from testkit.emulator import emulator
-from testkit.events import load_event
-from testkit.lambda_base import Layout
-from testkit.paths import DEFAULT_MODEL
-from testkit.runtime_client import IMAGE_LACKS
+from tests.testkit import onnx_models
+from tests.testkit.emulator import emulator
+from tests.testkit.events import load_event
+from tests.testkit.lambda_base import Layout
+from tests.testkit.paths import DEFAULT_MODEL
+from tests.testkit.runtime_client import IMAGE_LACKS
 
 
 def truncated_model(directory: Path) -> dict[str, str]:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from testkit.image import base_python, distributions, install_like_the_image, size_mb
-from testkit.locks import RUNTIME_LOCK, read_lock
-from testkit.paths import REPO
+from tests.testkit.image import base_python, distributions, install_like_the_image, size_mb
+from tests.testkit.locks import RUNTIME_LOCK, read_lock
+from tests.testkit.paths import REPO
 
 FORBIDDEN = {"torch", "skl2onnx", "onnx", "scikit-learn", "joblib", "onnx-lambda"}
 # The runtime set must stay small; issue 6 targets 130 MB after trimming what onnxruntime ships unused.

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from handler.settings import ENV_NAMES, settings_from_env
-from testkit.events import load_event
-from testkit.paths import EVENTS, REPO
-from testkit.template import (
+from tests.testkit.events import load_event
+from tests.testkit.paths import EVENTS, REPO
+from tests.testkit.template import (
     TEMPLATE,
     dockerfile_instructions,
     function_environment,

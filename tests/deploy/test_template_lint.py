@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from testkit.paths import REPO
-from testkit.template import TEMPLATE
-from testkit.tools import TOOLS_BIN, run_tool
+from tests.testkit.paths import REPO
+from tests.testkit.template import TEMPLATE
+from tests.testkit.tools import TOOLS_BIN, run_tool
 
 TRANSFORM = Path(__file__).with_name("sam_transform.py")
 # After the SAM transform, a parameter SAM resolved itself (DeploymentType) looks unused to cfn-lint.

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from testkit.paths import REPO
-from testkit.tools import run_actionlint
+from tests.testkit.paths import REPO
+from tests.testkit.tools import run_actionlint
 
 WORKFLOWS = REPO / ".github" / "workflows"
 DEPLOY = WORKFLOWS / "deploy.yml"

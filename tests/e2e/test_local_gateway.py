@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from testkit.binary import binary_request, read_binary
-from testkit.paths import DIGITS_TEST_SET
-from testkit.server import LocalServer, local_server
+from tests.testkit.binary import binary_request, read_binary
+from tests.testkit.paths import DIGITS_TEST_SET
+from tests.testkit.server import LocalServer, local_server
 
 
 @pytest.fixture(scope="module")

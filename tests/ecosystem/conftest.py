@@ -15,8 +15,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from testkit.apt import apt_install
-from testkit.server import LocalServer, local_server
+from tests.testkit.apt import apt_install
+from tests.testkit.server import LocalServer, local_server
 
 
 @pytest.fixture(scope="session")

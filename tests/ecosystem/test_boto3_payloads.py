@@ -14,7 +14,7 @@ import pytest
 
 from handler.dispatch import MalformedEventError, UnsupportedEventError
 from handler.lambda_instance import LocalContext
-from testkit.binary import binary_request, read_binary
+from tests.testkit.binary import binary_request, read_binary
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]

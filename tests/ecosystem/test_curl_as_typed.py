@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from testkit.server import LocalServer
+from tests.testkit.server import LocalServer
 
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]
 MODEL = "digits-cnn"

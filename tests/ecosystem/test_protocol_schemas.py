@@ -20,11 +20,11 @@ from fastapi.routing import APIRoute
 from handler.api.app import create_app
 from handler.dataplane import DataPlane
 from handler.protocol_extensions import REFUSED, SERVED
-from testkit import oip_schemas as oip
-from testkit.binary import binary_request
-from testkit.invoke import caller, unready_adapter
-from testkit.paths import REPO
-from testkit.server import LocalServer
+from tests.testkit import oip_schemas as oip
+from tests.testkit.binary import binary_request
+from tests.testkit.invoke import caller, unready_adapter
+from tests.testkit.paths import REPO
+from tests.testkit.server import LocalServer
 
 DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
 TWO_DIGITS = {**DIGIT, "shape": [2, 1, 8, 8], "data": [[[[1.0] * 8] * 8]] * 2}

@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from testkit.paths import REPO
-from testkit.readme_examples import RUN_MARK
-from testkit.server import LocalServer
+from tests.testkit.paths import REPO
+from tests.testkit.readme_examples import RUN_MARK
+from tests.testkit.server import LocalServer
 
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]
 

@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
-from testkit.invoke import caller, runtime_for
-from testkit.paths import REPO
+from tests.testkit.invoke import caller, runtime_for
+from tests.testkit.paths import REPO
 
 MARK = re.compile(r"^<!-- (example-file: (?P<name>\S+)|example-run) -->\n```[a-z]*\n(?P<body>.*?)^```", re.M | re.S)
 IRIS_LABELS = ["setosa", "versicolor", "virginica"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from testkit import names
-from testkit.readme_examples import example, load_module, ran
+from tests.testkit import names
+from tests.testkit.readme_examples import example, load_module, ran
 
 
 def test_the_readme_curl_generates_the_names_the_users_own_loop_draws(tmp_path_factory: pytest.TempPathFactory) -> None:

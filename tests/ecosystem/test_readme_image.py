@@ -11,7 +11,7 @@ import pytest
 import torch
 from PIL import Image
 
-from testkit.readme_examples import example, load_module, ran
+from tests.testkit.readme_examples import example, load_module, ran
 
 
 def test_the_readme_curls_get_the_classes_pytorch_gives_on_the_same_files(

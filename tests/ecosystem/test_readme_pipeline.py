@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import accuracy_score
 
-from testkit.readme_examples import example, ran
+from tests.testkit.readme_examples import example, ran
 
 
 @pytest.fixture(scope="module")

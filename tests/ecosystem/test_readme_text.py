@@ -11,7 +11,7 @@ import joblib
 import numpy as np
 import pytest
 
-from testkit.readme_examples import example, ran
+from tests.testkit.readme_examples import example, ran
 
 
 def test_the_readme_curl_gets_the_pipelines_own_top_classes_for_its_texts(

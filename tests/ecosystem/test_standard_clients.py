@@ -16,7 +16,7 @@ import pytest
 import tritonclient.http as triton
 from tritonclient.utils import InferenceServerException
 
-from testkit.server import LocalServer
+from tests.testkit.server import LocalServer
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]

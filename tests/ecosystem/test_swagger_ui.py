@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from testkit.browser import browser_page, chromium, keep_on_machine, static_host, swagger_ui_dist
-from testkit.paths import REPO
-from testkit.server import LocalServer, local_server
+from tests.testkit.browser import browser_page, chromium, keep_on_machine, static_host, swagger_ui_dist
+from tests.testkit.paths import REPO
+from tests.testkit.server import LocalServer, local_server
 
 __all__ = ["chromium", "swagger_ui_dist"]  # session fixtures: pytest finds them by name in this module
 

@@ -21,7 +21,7 @@ import onnxruntime as ort
 import pytest
 from sklearn.datasets import make_classification
 
-from testkit.process import block_imports, run_python
+from tests.testkit.process import block_imports, run_python
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -18,7 +18,7 @@ from torch import nn
 
 from model_export import ShapeMismatchError
 from model_export.generator_export import export_generator
-from testkit import names
+from tests.testkit import names
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -22,7 +22,7 @@ from handler.image_decoding import images_to_tensor
 from handler.signature import specs_from_nodes
 from model_export import ParityError, export_torch
 from model_export.image_export import image_spec
-from testkit import shapes
+from tests.testkit import shapes
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 RNG = np.random.default_rng(4)

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from model_export import ShapeMismatchError, UnsupportedModelError, export_sklearn
-from testkit import tabular
+from tests.testkit import tabular
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from model_export import ParityError, export_sklearn
-from testkit import text
+from tests.testkit import text
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 UNSEEN = ["Très bien, GREAT blender!", "CASSÉ après un jour", "où est the LID?", "", "zzqx"]

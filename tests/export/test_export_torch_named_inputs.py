@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from model_export import export_torch
-from testkit.invoke import caller, runtime_for
+from tests.testkit.invoke import caller, runtime_for
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -13,17 +13,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from unit.test_codec import SAMPLES
 
 from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
 from handler.model import open_session
 from handler.runtime import Runtime
 from handler.signature import DATATYPE_TO_NUMPY
-from testkit import onnx_models
-from testkit.binary import binary_request
-from testkit.events import response_json
-from testkit.invoke import caller, runtime_for, unready_adapter
+from tests.testkit import onnx_models
+from tests.testkit.binary import binary_request
+from tests.testkit.events import response_json
+from tests.testkit.invoke import caller, runtime_for, unready_adapter
+from tests.testkit.tensor_samples import SAMPLES
 
 Adapter = Callable[[dict[str, Any], Any], dict[str, Any]]
 DIGITS = "/v2/models/digits-cnn/infer"

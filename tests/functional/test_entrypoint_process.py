@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from testkit import onnx_models
-from testkit.events import response_json
-from testkit.paths import EVENTS
-from testkit.process import BLOCK_EXPORT_PACKAGES, INVOKE_EVENT, json_lines, response_of, run_python
+from tests.testkit import onnx_models
+from tests.testkit.events import response_json
+from tests.testkit.paths import EVENTS
+from tests.testkit.process import BLOCK_EXPORT_PACKAGES, INVOKE_EVENT, json_lines, response_of, run_python
 
 
 def test_the_handler_imports_and_serves_with_torch_sklearn_onnx_and_model_export_unimportable(

@@ -13,8 +13,8 @@ import pytest
 
 from handler.dispatch import UnsupportedEventError
 from handler.lambda_instance import LocalContext
-from testkit.event_answers import CASES, HTTP_FILES, check_answer, content_type
-from testkit.events import event_files, load_event, response_json
+from tests.testkit.event_answers import CASES, HTTP_FILES, check_answer, content_type
+from tests.testkit.events import event_files, load_event, response_json
 
 
 @pytest.fixture(scope="module")

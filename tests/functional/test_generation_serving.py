@@ -15,10 +15,10 @@ import torch
 
 from handler.batch.jobs import answer_job
 from handler.runtime import Runtime
-from testkit import names
-from testkit.aws import INPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import published, s3_event
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import names
+from tests.testkit.aws import INPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import published, s3_event
+from tests.testkit.invoke import Call, caller, runtime_for
 
 REQUESTS = [
     {"start": "K", "temperature": 0.7, "max_length": 12, "seed": 7},

@@ -8,10 +8,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from unit.test_codec import SAMPLES
 
-from testkit import onnx_models
-from testkit.invoke import Call, caller, runtime_for, unready_adapter
+from tests.testkit import onnx_models
+from tests.testkit.invoke import Call, caller, runtime_for, unready_adapter
+from tests.testkit.tensor_samples import SAMPLES
 
 
 @pytest.fixture(scope="module")

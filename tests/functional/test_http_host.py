@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from handler import http_host as host_module
-from testkit.http_host import HostProcess, http_host, start_host, wait_for_health
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit.http_host import HostProcess, http_host, start_host, wait_for_health
+from tests.testkit.invoke import Call, caller, runtime_for
 
 DIGIT = [0.0] * 64
 TENSOR = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32"}

@@ -25,10 +25,10 @@ from handler.errors import ModelLoadError
 from handler.model import load_model
 from handler.runtime import Runtime
 from handler.settings import settings_from_env
-from testkit import shapes
-from testkit.binary import binary_request
-from testkit.events import load_event, response_json
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import shapes
+from tests.testkit.binary import binary_request
+from tests.testkit.events import load_event, response_json
+from tests.testkit.invoke import Call, caller, runtime_for
 
 RNG = np.random.default_rng(11)
 MULTIPART_X = "multipart/form-data; boundary=x"

@@ -14,8 +14,8 @@ import onnxruntime as ort
 import pytest
 
 from handler.errors import ModelLoadError
-from testkit import onnx_models
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import onnx_models
+from tests.testkit.invoke import Call, caller, runtime_for
 
 X = [[1.0, 2.0, 3.0]]
 

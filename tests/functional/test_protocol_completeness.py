@@ -19,9 +19,9 @@ import pytest
 
 from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
-from testkit import onnx_models
-from testkit.events import response_json
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import onnx_models
+from tests.testkit.events import response_json
+from tests.testkit.invoke import Call, caller, runtime_for
 
 DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
 INFER = "/v2/models/digits-cnn/infer"

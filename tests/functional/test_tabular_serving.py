@@ -16,8 +16,8 @@ import pytest
 from handler.batch.jobs import JobFailed, answer_job
 from handler.runtime import Runtime
 from model_export import export_sklearn
-from testkit import tabular
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import tabular
+from tests.testkit.invoke import Call, caller, runtime_for
 
 RECORDS: list[dict[str, Any]] = [
     {"age": 31, "income": 52.5, "city": "Paris", "visits": 3},

@@ -16,10 +16,10 @@ import pytest
 from handler.batch.jobs import answer_job
 from handler.runtime import Runtime
 from model_export import export_sklearn
-from testkit import text
-from testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
-from testkit.batch_inputs import published, s3_event
-from testkit.invoke import Call, caller, runtime_for
+from tests.testkit import text
+from tests.testkit.aws import INPUT_BUCKET, OUTPUT_BUCKET, Aws, batch_context
+from tests.testkit.batch_inputs import published, s3_event
+from tests.testkit.invoke import Call, caller, runtime_for
 
 TEXTS = ["Great blender, très bien!", "CASSÉ after a day: refund", "which size fits the lid?", "", "zzqx"]
 

@@ -14,8 +14,8 @@ import pytest
 from handler.errors import ModelLoadError
 from handler.model import load_model
 from handler.settings import settings_from_env
-from testkit import onnx_models
-from testkit.invoke import caller, runtime_for
+from tests.testkit import onnx_models
+from tests.testkit.invoke import caller, runtime_for
 
 WARMUP = {"inputs": [{"name": "amount", "shape": [1, 1], "datatype": "BYTES", "data": ["42"]}]}
 

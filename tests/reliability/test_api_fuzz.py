@@ -15,8 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bench.fuzz import DEFAULT_SEED, fuzz, run_schemathesis
-from testkit.figures import figure_reporter
-from testkit.loopback import serving
+from tests.testkit.figures import figure_reporter
+from tests.testkit.loopback import serving
 
 EXAMPLES_IN_MAKE_TEST = 8
 OPERATIONS = 18  # every route the document declares: /health, /predict and the sixteen /v2 ones (stats, config)

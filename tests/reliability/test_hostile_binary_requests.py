@@ -15,12 +15,12 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
-from reliability.test_hostile_requests import INFER, LIMITS, refusal
 
 from handler.lambda_instance import LocalContext
-from testkit.binary import binary_request
-from testkit.events import load_event
-from testkit.server import LocalServer, Reply, local_server
+from tests.testkit.binary import binary_request
+from tests.testkit.events import load_event
+from tests.testkit.refusals import INFER, LIMITS, refusal
+from tests.testkit.server import LocalServer, Reply, local_server
 
 OCTET_STREAM = "application/octet-stream"
 REQUEST: dict[str, Any] = {"id": "x", "inputs": [{"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32"}]}

@@ -6,35 +6,15 @@ THEN each gets the expected 4xx and words, as {"error": ...} JSON that leaks no 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from testkit.server import LocalServer, local_server
-
-LIMITS = {"MAX_BODY_BYTES": "4096", "MAX_BATCH_SIZE": "8"}
-INFER = "/v2/models/digits-cnn/infer"
-JSON = "application/json"
-LEAKS = ("Traceback", "/work", "site-packages", ".py", "onnxruntime 1.", "pydantic 2.", "numpy 2.")
-DIGIT = {"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": [0.0] * 64}
-
-
-def refusal(status: int, headers: Mapping[str, str], body: bytes | str) -> str:
-    """The error message of a clean 4xx: JSON content type, {"error": text} and nothing a client should not see."""
-    content_type = {key.lower(): value for key, value in headers.items()}.get("content-type", "")
-    assert 400 <= status <= 499, (status, body)
-    assert content_type.startswith(JSON), (content_type, body)
-    parsed = json.loads(body)
-    assert isinstance(parsed, dict), parsed
-    assert set(parsed) == {"error"}, parsed
-    message = parsed["error"]
-    assert isinstance(message, str)
-    assert message
-    assert not [leak for leak in LEAKS if leak in message], message
-    return message
+from tests.testkit.refusals import DIGIT, INFER, JSON, LIMITS, refusal
+from tests.testkit.server import LocalServer, local_server
 
 
 def infer_body(*, raw: str | None = None, ascii_only: bool = True, **changes: Any) -> bytes:

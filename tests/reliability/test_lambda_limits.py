@@ -20,8 +20,8 @@ from handler.errors import MAX_MESSAGE_CHARS
 from handler.http_events import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes
 from handler.lambda_instance import GatewayAnswer, LocalContext, gateway_answer
 from handler.local_gateway import GatewayServer
-from testkit.events import load_event, response_json
-from testkit.server import LocalServer, local_server
+from tests.testkit.events import load_event, response_json
+from tests.testkit.server import LocalServer, local_server
 
 Entry = Callable[[dict[str, Any], Any], dict[str, Any]]
 PIXELS = [0.0] * 64

@@ -19,11 +19,11 @@ import pytest
 
 from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
-from testkit import onnx_models
-from testkit.events import event_files, load_event
-from testkit.invoke import runtime_for
-from testkit.paths import REPO
-from testkit.process import json_lines, run_python
+from tests.testkit import onnx_models
+from tests.testkit.events import event_files, load_event
+from tests.testkit.invoke import runtime_for
+from tests.testkit.paths import REPO
+from tests.testkit.process import json_lines, run_python
 
 SECRET = "sekret-9f3a1c"  # in bad requests and jobs: as a value, a tensor name, a model name, a URI
 NUMBER = 13.0371  # every pixel of the good requests: a body quoted in a log line would show it

@@ -22,9 +22,9 @@ from typing import Any
 
 from packaging.version import Version
 
-from testkit import locks
-from testkit.locks import HERE, RUNTIME_LOCK, normalize_name
-from testkit.paths import REPO
+from tests.testkit import locks
+from tests.testkit.locks import HERE, RUNTIME_LOCK, normalize_name
+from tests.testkit.paths import REPO
 
 DATA = REPO / "requirements" / "advisories.json"
 

@@ -9,8 +9,8 @@ from urllib.parse import quote_plus
 
 import numpy as np
 
-from testkit.aws import INPUT_BUCKET, Aws
-from testkit.events import load_event
+from tests.testkit.aws import INPUT_BUCKET, Aws
+from tests.testkit.events import load_event
 
 DEEP_LINE = b"[" * 200_000 + b"]" * 200_000  # a JSON Lines line nested past Python's recursion limit
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
-from unit.test_codec import SAMPLES
 
 from handler.api.errors import status_of
 from handler.binary_tensors import decode_inputs, parse_header, split_body
 from handler.errors import BadRequest
 from handler.request_bodies import BinaryInferenceRequest
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
+from tests.testkit.tensor_samples import SAMPLES
 
 SHAPES = [(4,), (2, 2), (2, 1, 3), (), (0, 3), (0,)]
 HEADER_ERROR = "expected the length in bytes of the JSON inference request at the start of the body"

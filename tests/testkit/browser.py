@@ -31,8 +31,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, Route, sync_playwright
 
-from testkit.apt import apt_install
-from testkit.loopback import serving
+from tests.testkit.apt import apt_install
+from tests.testkit.loopback import serving
 
 # Debian's package; Playwright needs no chromedriver (it speaks the DevTools protocol to the browser itself).
 CHROMIUM_PACKAGES = ("chromium",)

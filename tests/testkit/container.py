@@ -37,10 +37,10 @@ from typing import Any
 
 import pytest
 
-from testkit.apt import apt_install, as_root
-from testkit.emulator import rie_binary
-from testkit.lambda_base import BOOTSTRAP, LAMBDA_USER, RUNTIME_PACKAGES, install_runtime_packages, runtime_pins
-from testkit.paths import REPO
+from tests.testkit.apt import apt_install, as_root
+from tests.testkit.emulator import rie_binary
+from tests.testkit.lambda_base import BOOTSTRAP, LAMBDA_USER, RUNTIME_PACKAGES, install_runtime_packages, runtime_pins
+from tests.testkit.paths import REPO
 
 APT_PACKAGES = ("podman", "runc", "mmdebstrap")  # runc named, so apt does not pick crun for podman's `crun | runc`
 HOME = Path("/var/lib/containers/onnx-lambda-tests")  # private store: the tags below never replace a real pull

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from testkit.http_host import free_port
-from testkit.lambda_base import LAMBDA_USER, Layout
-from testkit.paths import REPO
-from testkit.process import json_lines
+from tests.testkit.http_host import free_port
+from tests.testkit.lambda_base import LAMBDA_USER, Layout
+from tests.testkit.paths import REPO
+from tests.testkit.process import json_lines
 
 INVOCATIONS = "/2015-03-31/functions/function/invocations"
 RIE_ARCH = {"x86_64": "x86_64", "aarch64": "arm64"}

@@ -16,7 +16,7 @@ import onnxruntime as ort
 
 from handler import __version__
 from handler.api.app import ANSWER_GZIP_BYTES
-from testkit.events import event_files, load_event, request_body, response_json
+from tests.testkit.events import event_files, load_event, request_body, response_json
 
 Check = Callable[[Any, dict[str, Any], ort.InferenceSession], None]
 EXPECTED_INPUT = "'input' with shape [batch, 1, 8, 8] and datatype FP32"

@@ -16,8 +16,8 @@ import re
 
 import pytest
 
-from testkit.event_references import DIFFERENCES, KINDS, RULES, Command, Difference, How, Json, Kind
-from testkit.tools import run_tool
+from tests.testkit.event_references import DIFFERENCES, KINDS, RULES, Command, Difference, How, Json, Kind
+from tests.testkit.tools import run_tool
 
 # --- references -------------------------------------------------------------------------------------------
 

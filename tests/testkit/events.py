@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from testkit.binary import HEADER, read_binary
-from testkit.paths import EVENTS
+from tests.testkit.binary import HEADER, read_binary
+from tests.testkit.paths import EVENTS
 
 
 def event_files() -> list[Path]:

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from testkit.loopback import serving
+from tests.testkit.loopback import serving
 
 FaultKind = Literal["slowdown", "internal", "drop", "truncate"]
 # Hop-by-hop headers are the proxy's own business on each side; everything else is forwarded untouched.

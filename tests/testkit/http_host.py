@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 
 def free_port() -> int:

@@ -13,9 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testkit.locks import RUNTIME_LOCK
-from testkit.paths import REPO
-from testkit.template import dockerfile_instructions
+from tests.testkit.locks import RUNTIME_LOCK
+from tests.testkit.paths import REPO
+from tests.testkit.template import dockerfile_instructions
 
 PRUNE = REPO / "requirements" / "runtime-prune.txt"
 # manylinux tags the Lambda base image (Amazon Linux 2023, glibc 2.34) accepts, newest first.

@@ -12,7 +12,7 @@ from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
 from handler.runtime import Runtime, build_runtime, http_adapter
 from handler.settings import Settings, settings_from_env
-from testkit.events import response_json
+from tests.testkit.events import response_json
 
 Call = Callable[..., tuple[int, Any]]
 

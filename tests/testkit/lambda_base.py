@@ -25,11 +25,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.apt import apt_install
-from testkit.image import install_like_the_image
-from testkit.locks import DEV_LOCK, read_lock
-from testkit.paths import REPO
-from testkit.template import dockerfile_instructions, resolved_environment
+from tests.testkit.apt import apt_install
+from tests.testkit.image import install_like_the_image
+from tests.testkit.locks import DEV_LOCK, read_lock
+from tests.testkit.paths import REPO
+from tests.testkit.template import dockerfile_instructions, resolved_environment
 
 # What the base image has in /var/runtime (besides its own bootstrap), by the dev lock's names.
 RUNTIME_PACKAGES = ("awslambdaric", "simplejson", "snapshot-restore-py", "boto3", "botocore", "s3transfer")

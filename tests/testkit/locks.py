@@ -28,7 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 REQUIREMENTS = REPO / "requirements"
 RUNTIME_LOCK = REQUIREMENTS / "runtime.lock"

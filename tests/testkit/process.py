@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 
 def block_imports(packages: set[str] | frozenset[str], reason: str = "is not installed") -> str:

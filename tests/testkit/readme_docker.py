@@ -11,10 +11,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from testkit.container import Podman, build_volumes
-from testkit.http_host import free_port
-from testkit.paths import REPO
-from testkit.readme_examples import example
+from tests.testkit.container import Podman, build_volumes
+from tests.testkit.http_host import free_port
+from tests.testkit.paths import REPO
+from tests.testkit.readme_examples import example
 
 SECTION = "Run-the-image-anywhere"
 HOST_PORT = re.compile(r"(-p |localhost:)(8080|9000)\b")

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from testkit.aws import free_port
-from testkit.paths import REPO
+from tests.testkit.aws import free_port
+from tests.testkit.paths import REPO
 
 RUN_MARK = "<!-- example-run:"
 MARK = re.compile(

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from testkit.events import load_event
-from testkit.paths import REPO
-from testkit.process import block_imports, json_lines
-from testkit.runtime_api import FUNCTION_NAME, FakeRuntimeApi, Invocation, Post, runtime_api
-from testkit.xray import xray_daemon
+from tests.testkit.events import load_event
+from tests.testkit.paths import REPO
+from tests.testkit.process import block_imports, json_lines
+from tests.testkit.runtime_api import FUNCTION_NAME, FakeRuntimeApi, Invocation, Post, runtime_api
+from tests.testkit.xray import xray_daemon
 
 ENTRY_HANDLER = "handler.entrypoint.lambda_handler"
 # What the Lambda image does without: export-time packages that must never be imported at run time.

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 TEMPLATE = REPO / "template.yaml"
 DOCKERFILE = REPO / "Dockerfile"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 TOOLS = REPO / ".venv-tools"
 TOOLS_BIN = TOOLS / "bin"

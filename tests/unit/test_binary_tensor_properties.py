@@ -16,7 +16,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pydantic import ValidationError
-from unit.test_codec_properties import (
+
+import tests.testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
+from handler.binary_tensors import binary_outputs, decode_inputs, encode_response, parse_header, split_body
+from handler.codec import decode_tensor
+from handler.errors import BadRequest, RequestError, Unprocessable
+from handler.request_bodies import BinaryInferenceRequest, RequestOutput
+from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
+from tests.testkit.binary import binary_request, client_bytes, from_bytes
+from tests.testkit.tensor_strategies import (
     ANY_DATATYPE,
     ANY_SHAPE,
     DATA,
@@ -29,14 +37,6 @@ from unit.test_codec_properties import (
     outcome,
     tensors,
 )
-
-import testkit.hypothesis_profiles  # noqa: F401  (loads the ci or fuzz profile)
-from handler.binary_tensors import binary_outputs, decode_inputs, encode_response, parse_header, split_body
-from handler.codec import decode_tensor
-from handler.errors import BadRequest, RequestError, Unprocessable
-from handler.request_bodies import BinaryInferenceRequest, RequestOutput
-from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
-from testkit.binary import binary_request, client_bytes, from_bytes
 
 
 def server_decodes(body: bytes, declared: str, specs: dict[str, TensorSpec] | None = None) -> dict[str, np.ndarray]:

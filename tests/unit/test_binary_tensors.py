@@ -8,14 +8,14 @@ import json
 
 import numpy as np
 import pytest
-from unit.test_codec import SAMPLES
 
 from handler.binary_tensors import binary_outputs, encode_response
 from handler.errors import BadRequest, Unprocessable
 from handler.request_bodies import RequestOutput
 from handler.signature import DATATYPE_TO_NUMPY
-from testkit.binary import binary_request, client_bytes, read_binary
-from testkit.binary_server import SHAPES, decode, sample, tensor
+from tests.testkit.binary import binary_request, client_bytes, read_binary
+from tests.testkit.binary_server import SHAPES, decode, sample, tensor
+from tests.testkit.tensor_samples import SAMPLES
 
 
 def test_the_samples_cover_every_datatype_the_signature_module_knows() -> None:

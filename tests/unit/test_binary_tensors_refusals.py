@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from handler.signature import TensorSpec
-from testkit.binary import binary_request
-from testkit.binary_server import HEADER_ERROR, decode, refused, tensor
+from tests.testkit.binary import binary_request
+from tests.testkit.binary_server import HEADER_ERROR, decode, refused, tensor
 
 FOUR_FLOATS = np.arange(4, dtype=np.float32)
 BODY, LENGTH = binary_request({"inputs": [tensor("x", FOUR_FLOATS, "FP32")]}, {"x": FOUR_FLOATS})

@@ -10,22 +10,7 @@ import pytest
 from handler.codec import decode_tensor, encode_tensor, instances_to_feeds, json_to_array
 from handler.errors import BadRequest, Unprocessable
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
-
-SAMPLES: dict[str, list[Any]] = {
-    "BOOL": [True, False, True, True],
-    "UINT8": [0, 1, 254, 255],
-    "UINT16": [0, 1, 65534, 65535],
-    "UINT32": [0, 1, 2, 4294967295],
-    "UINT64": [0, 1, 2, 3],
-    "INT8": [-128, -1, 0, 127],
-    "INT16": [-32768, 0, 1, 32767],
-    "INT32": [-2147483648, 0, 1, 2147483647],
-    "INT64": [-(2**63), 0, 1, 2**63 - 1],
-    "FP16": [0.5, -1.25, 2.0, 65504.0],
-    "FP32": [0.5, -1.25, 3.0, 0.125],  # exactly representable, so the JSON round trip is exact
-    "FP64": [0.1, -1e300, 3.0, 2.5],
-    "BYTES": ["a", "", "ünï", "z z"],
-}
+from tests.testkit.tensor_samples import SAMPLES
 
 
 def spec(datatype: str = "FP32", shape: tuple[int, ...] = (-1, 2)) -> TensorSpec:

@@ -23,9 +23,9 @@ from handler.lambda_instance import LocalContext
 from handler.model import OnnxModel
 from handler.request_bodies import PredictRequest
 from handler.runtime import Runtime
-from testkit.binary import binary_request
-from testkit.invoke import caller, runtime_for
-from testkit.process import run_python
+from tests.testkit.binary import binary_request
+from tests.testkit.invoke import caller, runtime_for
+from tests.testkit.process import run_python
 
 IMAGE = [[[float(value % 16) for value in range(row * 8, row * 8 + 8)] for row in range(8)]]
 

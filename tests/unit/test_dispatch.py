@@ -13,7 +13,7 @@ from handler.dispatch import (
     UnsupportedEventError,
     identify,
 )
-from testkit.events import event_files, load_event
+from tests.testkit.events import event_files, load_event
 
 KINDS = {
     "http-api-v2": HttpApiEvent,

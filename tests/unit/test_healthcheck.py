@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from handler import healthcheck
-from testkit.http_host import free_port
-from testkit.loopback import serving
-from testkit.paths import REPO
-from testkit.template import dockerfile_instructions
+from tests.testkit.http_host import free_port
+from tests.testkit.loopback import serving
+from tests.testkit.paths import REPO
+from tests.testkit.template import dockerfile_instructions
 
 
 class Health(BaseHTTPRequestHandler):

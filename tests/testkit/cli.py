@@ -10,7 +10,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from handler.gateway_process import GatewayProcess, spawn_gateway
-from testkit.paths import REPO
+from tests.testkit.paths import REPO
 
 # The console script `pip install -e .` puts beside this interpreter ([project.scripts] in pyproject.toml).
 CONSOLE_SCRIPT = Path(sys.executable).parent / "onnx-lambda"
