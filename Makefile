@@ -86,16 +86,16 @@ lock-check: $(TOOLS_STAMP)
 setup: $(STAMP)
 
 # The default model: trained on scikit-learn's bundled digits, exported with a parity check.
-$(DEFAULT_MODEL): $(STAMP) $(filter-out model_export/demo.py,$(wildcard model_export/*.py))
-	$(BIN)/python -m model_export digits --out-dir models
+$(DEFAULT_MODEL): $(STAMP) $(wildcard model_export/*.py)
+	$(BIN)/onnx-lambda export digits --out-dir models
 
 model: $(DEFAULT_MODEL)
 
 demo: model
-	$(BIN)/python -m model_export.demo --model $(DEFAULT_MODEL)
+	$(BIN)/onnx-lambda demo --model $(DEFAULT_MODEL)
 
 serve: model
-	$(BIN)/python -m handler.local_gateway --host $(HOST) --port $(PORT)
+	$(BIN)/onnx-lambda serve $(MODEL_PATH) --host $(HOST) --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check handler model_export onnx_lambda tests bench
@@ -118,7 +118,7 @@ FUZZ_EXAMPLES ?= 200
 fuzz: model
 	$(BIN)/python -m bench.fuzz --max-examples $(FUZZ_EXAMPLES) --out docs
 
-# Locust, headless, against the local gateway (python -m bench.load --host URL for a deployment; see README).
+# Locust, headless, against the local gateway (python -m bench.load --host URL for a deployment; see docs/reliability.md).
 LOAD_USERS ?= 50
 LOAD_SECONDS ?= 60
 load: model

@@ -16,6 +16,7 @@ import onnxruntime as ort
 
 from bench.measure import REPO, run_child
 from bench.scenarios import digits
+from handler.contract import PROVIDERS, session_options
 from tests.testkit.aws import aws_environment
 
 
@@ -48,10 +49,8 @@ ENCODERS = {"jsonl": jsonl, "npy": npy}
 
 
 def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
     session = ort.InferenceSession(
-        str(REPO / "models" / "digits-cnn.onnx"), options, providers=["CPUExecutionProvider"]
+        str(REPO / "models" / "digits-cnn.onnx"), session_options(threads), providers=list(PROVIDERS)
     )
     data = digits(records)
     started = time.perf_counter()

@@ -28,10 +28,11 @@ def _metadata(path: Path, key: str) -> dict[str, Any]:
 def measure() -> tuple[dict[str, Any], dict[str, Any]]:
     """(quantization figures, optimisation figures) for digits-cnn."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [sys.executable, "-m", "model_export", "digits", "--quantize", "int8", "--optimize", "--out-dir", tmp]
+        export = [sys.executable, "-m", "onnx_lambda", "export", "digits"]
+        command = [*export, "--quantize", "int8", "--optimize", "--out-dir", tmp]
         result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, check=False, timeout=600)
         if result.returncode != 0:
-            raise RuntimeError(f"model_export digits --quantize failed:\n{result.stderr[-2000:]}")
+            raise RuntimeError(f"onnx-lambda export digits --quantize failed:\n{result.stderr[-2000:]}")
         folder = Path(tmp)
         return _metadata(folder / "digits-cnn.int8.onnx", "quantization"), _metadata(
             folder / "digits-cnn.onnx", "optimization"

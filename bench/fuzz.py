@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from handler.gateway_process import spawn_gateway
+from onnx_lambda.gateway_process import spawn_gateway
 
 EXCLUDED_CHECKS = ("positive_data_acceptance",)
 DEFAULT_SEED = 20261123

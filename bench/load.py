@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from pathlib import Path
 
-from handler.gateway_process import spawn_gateway
+from onnx_lambda.gateway_process import spawn_gateway
 
 REPO = Path(__file__).resolve().parent.parent
 LOCUSTFILE = REPO / "bench" / "locustfile.py"
@@ -210,7 +210,7 @@ def problems(run: Run) -> list[str]:
 
 def report(args: argparse.Namespace, run: Run, command: str, local: bool) -> str:
     """docs/load.md: the figures, how they were made, and on what."""
-    where = "the local gateway (`handler.local_gateway`) on loopback" if local else f"`{args.host}`"
+    where = "the local gateway (`onnx_lambda.local_gateway`) on loopback" if local else f"`{args.host}`"
     cores = os.cpu_count() or 0
     lines = [
         "# Load test",

@@ -2,7 +2,7 @@
 
 Images: POST /predict with the file as the body (a 640x480 JPEG photo-sized, and a 32x32 PNG), through the
 Mangum adapter the entry point builds, against the bare path: Pillow's open, convert and bilinear resize, then
-``session.run`` on the pixels. Generation (the README's name generator, 12 letters at most): tokens per second
+``session.run`` on the pixels. Generation (docs/examples.md's name generator, 12 letters at most): tokens per second
 for /predict with one request and with eight, against a bare numpy loop over ``session.run`` for one request,
 and against the loop inside the graph (the same step scripted by TorchScript into an ONNX Loop, one run per
 name, uniforms fed in), which handler.generation's docstring weighs. Interleaved, medians of many runs.
@@ -24,6 +24,7 @@ import numpy as np
 
 from bench.child import timed
 from bench.scenarios import _event
+from handler.contract import PROVIDERS, session_options
 from handler.lambda_instance import LocalContext
 from handler.runtime import build_runtime
 from handler.settings import settings_from_env
@@ -67,9 +68,7 @@ def _http(model: Path) -> Callable[[str, bytes, str], Callable[[], dict[str, Any
 def _session(model: Path) -> Any:
     import onnxruntime as ort  # noqa: PLC0415
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(model), session_options(1), providers=list(PROVIDERS))
 
 
 def image_rows(folder: Path, repeats: int, training: int) -> list[Row]:

@@ -2,7 +2,7 @@
 then a logistic regression), fitted once on a DataFrame (one input per column, records decoded against its
 column schema) and once on an array (one float input, rows stacked by numpy), through the Mangum adapter the
 entry point builds, interleaved A, B, A, B in one process; medians of many requests. A third row is the
-README's mixed-type pipeline (a string column one-hot encoded): records only, there is no positional form.
+docs/examples.md's mixed-type pipeline (a string column one-hot encoded): records only, there is no positional form.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def measure(repeats: int) -> list[RecordPath]:
         RecordPath("256 records, 3 numeric columns", medians["records"], medians["records"] / positional),
         RecordPath("256 positional rows of the same 3 numbers", positional, 1.0),
         RecordPath(
-            "256 records, 4 mixed columns (the README's pipeline)", medians["mixed"], medians["mixed"] / positional
+            "256 records, 4 mixed columns (the docs' pipeline)", medians["mixed"], medians["mixed"] / positional
         ),
     ]
 

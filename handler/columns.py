@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import MetadataKey as Key
 from handler.errors import BadRequest, ModelLoadError
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, metadata_json
 
@@ -85,7 +86,7 @@ def _column(entry: Any, specs: Mapping[str, TensorSpec]) -> Column:
 
 def columns_of(metadata: Mapping[str, str], inputs: Sequence[TensorSpec]) -> tuple[Column, ...] | None:
     """The model's columns, in graph order, when its metadata describes every input as one; else None."""
-    entries = metadata_json(metadata, "columns")
+    entries = metadata_json(metadata, Key.COLUMNS)
     if entries is None:
         return None
     if not isinstance(entries, list):

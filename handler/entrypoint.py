@@ -20,9 +20,10 @@ from handler.batch.sources import (
     ScheduleEvent,
     SqsEvent,
 )
+from handler.contract import LambdaHandler
 from handler.dispatch import HTTP_SOURCES, EventSource, identify
 from handler.observability import logger, metrics, tracer
-from handler.runtime import LambdaHandler, build_runtime
+from handler.runtime import build_runtime
 from handler.settings import get_settings
 
 # Health checks and metadata calls legitimately publish no metric; Powertools warns about each.

@@ -8,6 +8,8 @@ same error as a failed record.
 
 from __future__ import annotations
 
+from handler.contract import OnnxLambdaError
+
 # The longest error message a client gets back. Messages quote what the client sent (names, shapes, keys),
 # and a request can send megabytes of them: unbounded, an error answer grew past the 6 MB Lambda can return.
 MAX_MESSAGE_CHARS = 2000
@@ -23,13 +25,11 @@ def bounded(message: str) -> str:
     return f"{message[:_HEAD_CHARS]} ... ({omitted} characters left out) ... {message[-_TAIL_CHARS:]}"
 
 
-class RequestError(Exception):
-    """A request that cannot be served as sent."""
+class RequestError(OnnxLambdaError):
+    """A request that cannot be served as sent; its message bounded (MAX_MESSAGE_CHARS)."""
 
     def __init__(self, message: str) -> None:
-        message = bounded(message)
-        super().__init__(message)
-        self.message = message
+        super().__init__(bounded(message))
 
 
 class BadRequest(RequestError):

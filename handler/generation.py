@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import MetadataKey as Key
 from handler.errors import BadRequest, ModelLoadError
 from handler.signature import TensorSpec, metadata_json
 
@@ -71,7 +72,7 @@ class GenerationRequest:
 
 def generator_contract(metadata: Mapping[str, str], inputs: Sequence[TensorSpec]) -> GeneratorContract | None:
     """The model's generator contract when its metadata records one, checked against the graph; else None."""
-    entry = metadata_json(metadata, "generator")
+    entry = metadata_json(metadata, Key.GENERATOR)
     if entry is None:
         return None
     try:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from handler.contract import MetadataKey as Key
 from handler.errors import ModelLoadError
 from handler.signature import TensorSpec, metadata_json
 
@@ -92,7 +93,7 @@ def _check_against(contract: ImageContract, spec: TensorSpec) -> None:
 
 def image_contract(metadata: Mapping[str, str], inputs: Sequence[TensorSpec], max_pixels: int) -> ImageContract | None:
     """The model's image contract when its metadata records one, checked against the graph; else None."""
-    entry = metadata_json(metadata, "image")
+    entry = metadata_json(metadata, Key.IMAGE)
     if entry is None:
         return None
     if not isinstance(entry, dict):

@@ -17,6 +17,8 @@ import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, RuntimeException
 
 from handler.columns import Column, columns_of, example_records, records_to_feeds
+from handler.contract import PROVIDERS, one_line, session_options
+from handler.contract import MetadataKey as Key
 from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
 from handler.generation import GeneratorContract, generator_contract
 from handler.image_contract import ImageContract, image_contract, warm_up_decoder
@@ -148,18 +150,18 @@ def _probabilities_output(outputs: Sequence[TensorSpec]) -> str | None:
 def describe_session(session: ort.InferenceSession, settings: Settings, path: Path) -> ModelInfo:
     """Read name, version, signature and meaning from the session; settings override the metadata."""
     metadata: dict[str, str] = dict(session.get_modelmeta().custom_metadata_map)
-    inputs = specs_from_nodes(session.get_inputs(), json_mapping(metadata, "inputs"))
-    outputs = specs_from_nodes(session.get_outputs(), json_mapping(metadata, "outputs"))
+    inputs = specs_from_nodes(session.get_inputs(), json_mapping(metadata, Key.INPUTS))
+    outputs = specs_from_nodes(session.get_outputs(), json_mapping(metadata, Key.OUTPUTS))
     probabilities = _probabilities_output([spec for spec in outputs if spec.is_tensor])
-    task = metadata.get("task") or ("classification" if probabilities else "regression")
+    task = metadata.get(Key.TASK) or ("classification" if probabilities else "regression")
     return ModelInfo(
-        name=settings.model_name or metadata.get("model_name") or path.stem,
-        version=settings.model_version or metadata.get("model_version") or "1",
+        name=settings.model_name or metadata.get(Key.MODEL_NAME) or path.stem,
+        version=settings.model_version or metadata.get(Key.MODEL_VERSION) or "1",
         inputs=inputs,
         outputs=outputs,
         metadata=metadata,
         task=task,
-        class_labels=json_list(metadata, "class_labels"),
+        class_labels=json_list(metadata, Key.CLASS_LABELS),
         probabilities_output=probabilities if task == "classification" else None,
         columns=columns_of(metadata, inputs),
         image=image_contract(metadata, inputs, settings.max_image_pixels),
@@ -203,7 +205,7 @@ _ORT_NOISE = re.compile(
 
 def ort_reason(exc: Exception) -> str:
     """onnxruntime's message for ``exc`` on one line, without its status prefix and C++ source location."""
-    return " ".join(_ORT_NOISE.sub(" ", str(exc)).split())
+    return one_line(_ORT_NOISE.sub(" ", str(exc)))
 
 
 def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
@@ -221,7 +223,7 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
     names = model.output_names(None)
     results: dict[str, np.ndarray] = {}
-    info, given = model.info, given_warmup(path, model.info.metadata.get("warmup"), model.info.inputs)
+    info, given = model.info, given_warmup(path, model.info.metadata.get(Key.WARMUP), model.info.inputs)
     for batch in batches:
         if given is not None:
             feeds = repeated(given, batch)
@@ -264,13 +266,8 @@ def open_session(path: Path, threads: int) -> ort.InferenceSession:
     """Create the session with explicit threads; raises ModelLoadError naming the file and the cause."""
     if not path.is_file():
         raise ModelLoadError(f"MODEL_PATH={str(path)!r} is not a file: export a model first (make model)")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), session_options(threads), providers=list(PROVIDERS))
     except Exception as exc:  # onnxruntime raises several unrelated types for a bad file
         raise ModelLoadError(f"MODEL_PATH={str(path)!r} is not a loadable ONNX model: {ort_reason(exc)}") from None
 

@@ -1,6 +1,6 @@
 """Which of Triton's protocol extensions this server serves, which it refuses, and why: the one table GET /v2's
 ``extensions``, the refused endpoints and the request checks read, so the list a client sees, the words it gets
-and the README's protocol section cannot drift apart.
+and docs/api.md's protocol coverage cannot drift apart.
 
 Why refuse in words rather than ignore: a client that sends, say, a classification or shared-memory request and
 gets a plain answer back reads the wrong thing (a full tensor where it expects "score:index:label" strings, or an

@@ -7,14 +7,14 @@ so the app they exercise is assembled exactly as the deployed one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from mangum import Mangum
 
 from handler.api.app import create_app
+from handler.contract import LambdaHandler
 from handler.dataplane import DataPlane
 from handler.errors import ModelLoadError
 from handler.http_events import EventAdapter, StagedHttpApi, StagedRestApi
@@ -24,8 +24,6 @@ from handler.settings import Settings
 
 if TYPE_CHECKING:
     from handler.batch.triggers import BatchTriggers
-
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What a model takes and gives, read from the ONNX graph and its metadata_props by onnxruntime alone.
 
-The Open Inference Protocol names element types differently from ONNX; the two tables here are the
-only place that knows both, so every route and codec agrees on them.
+The Open Inference Protocol names element types differently from ONNX: the contract (handler.contract) maps
+one to the other for both halves; the numpy dtype of each protocol datatype is here, where numpy is.
 """
 
 from __future__ import annotations
@@ -13,25 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import NOT_A_TENSOR, datatype_of, shape_text
 from handler.errors import ModelLoadError
-
-# onnxruntime's type strings -> Open Inference Protocol datatypes.
-ONNX_TO_DATATYPE: dict[str, str] = {
-    "tensor(bool)": "BOOL",
-    "tensor(uint8)": "UINT8",
-    "tensor(uint16)": "UINT16",
-    "tensor(uint32)": "UINT32",
-    "tensor(uint64)": "UINT64",
-    "tensor(int8)": "INT8",
-    "tensor(int16)": "INT16",
-    "tensor(int32)": "INT32",
-    "tensor(int64)": "INT64",
-    "tensor(float16)": "FP16",
-    "tensor(float)": "FP32",
-    "tensor(double)": "FP64",
-    "tensor(bfloat16)": "BF16",
-    "tensor(string)": "BYTES",
-}
 
 # Open Inference Protocol datatypes -> numpy dtypes. BF16 has no numpy dtype: it is carried as FP32 on
 # the wire in JSON and refused as a model input (onnxruntime's Python API cannot feed it).
@@ -50,8 +33,6 @@ DATATYPE_TO_NUMPY: dict[str, np.dtype[Any]] = {
     "FP64": np.dtype(np.float64),
     "BYTES": np.dtype(np.object_),
 }
-
-NOT_A_TENSOR = "NOT_A_TENSOR"
 
 
 @dataclass(frozen=True)
@@ -72,8 +53,7 @@ class TensorSpec:
 
     def shape_text(self) -> str:
         """The shape as a person reads it: [batch, 1, 8, 8]."""
-        dims = [name or ("?" if size < 0 else str(size)) for size, name in zip(self.shape, self.dim_names, strict=True)]
-        return "[" + ", ".join(dims) + "]"
+        return shape_text([name or size for size, name in zip(self.shape, self.dim_names, strict=True)])
 
     def describe(self) -> str:
         """Name, shape and datatype, for error messages that say what was expected."""
@@ -93,7 +73,7 @@ def spec_from_node(node: Any, descriptions: Mapping[str, str]) -> TensorSpec:
             names.append(dim if isinstance(dim, str) and dim else None)
     return TensorSpec(
         name=node.name,
-        datatype=ONNX_TO_DATATYPE.get(node.type, NOT_A_TENSOR),
+        datatype=datatype_of(node.type),
         shape=tuple(shape),
         dim_names=tuple(names),
         onnx_type=node.type,

@@ -1,6 +1,8 @@
-"""``python -m model_export``: export scikit-learn and PyTorch models to parity-checked, self-describing ONNX.
+"""``onnx-lambda export``'s parser: export scikit-learn and PyTorch models to parity-checked, self-describing ONNX.
 
-Only argparse lives here; each subcommand's work is in ``model_export.commands``. The heavy packages
+Only argparse lives here; each subcommand's work is in ``model_export.commands``; the command line
+(``onnx_lambda.exporting``) builds this parser under its own name and turns every error into one line and a
+documented exit code (``handler.contract``). The heavy packages
 are imported by the exporters and loaders a command uses, so ``--help`` and ``inspect`` need neither
 torch nor scikit-learn.
 """
@@ -10,20 +12,10 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from typing import Any
 
+from handler.contract import EXIT_CODES_HELP
 from model_export import commands
-from model_export.errors import ExportError
-
-EPILOG = """exit codes:
-  0  done
-  1  unexpected failure (a bug: please report it)
-  2  usage error (bad command line)
-  3  input error: not a model, unsupported model, shape mismatch, missing dependency, unreadable data file
-  4  parity check failed: the ONNX graph disagrees with the source model; nothing was written
-  5  --quantize int8 refused: the int8 model lost more accuracy than --max-accuracy-drop; nothing was written
-"""
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -110,7 +102,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _subparser(commands: Any, name: str, help_text: str) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = commands.add_parser(
-        name, help=help_text, description=help_text, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     return parser
 
@@ -222,7 +218,7 @@ def _generator_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser(
-    prog: str = "python -m model_export",
+    prog: str = "onnx-lambda export",
     parser_class: type[argparse.ArgumentParser] = argparse.ArgumentParser,
     note: str = "",
 ) -> argparse.ArgumentParser:
@@ -232,15 +228,12 @@ def build_parser(
     parser = parser_class(
         prog=prog,
         description=f"{description}\n\n{note}" if note else description,
-        epilog=EPILOG,
+        epilog=EXIT_CODES_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{sklearn,torch,inspect,digits}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{sklearn,torch,digits}")
     _sklearn_parser(commands)
     _torch_parser(commands)
-    inspect = _subparser(commands, "inspect", "print the signature and metadata of any ONNX file")
-    inspect.add_argument("model_file", metavar="MODEL.onnx")
-    inspect.add_argument("--json", action="store_true", help="print JSON instead of text")
     digits = _subparser(commands, "digits", "train and export the default digits models (scikit-learn and PyTorch)")
     digits.add_argument("--out-dir", required=True, metavar="DIR", help="where to write the models and test set")
     digits.add_argument("--seed", type=int, default=0, help="split and training seed (default: %(default)s)")
@@ -248,23 +241,15 @@ def build_parser(
     return parser
 
 
-def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
-    """Run one subcommand; errors are one ``error:`` line on stderr and an exit code, never a traceback."""
-    parser = parser or build_parser()
+def main(argv: list[str], parser: argparse.ArgumentParser) -> int:
+    """Parse and run one export subcommand; returns 0 or raises ExportError (the command line's to report)."""
     args = parser.parse_args(argv)
     if args.command == "torch" and (args.module is None) != (args.state_dict is None):
         parser.error("--module and --state-dict go together")
     if args.command == "torch" and args.init_kwargs is not None and args.module is None:
         parser.error("--init-kwargs only applies to --module")
     _check_tuning(parser, args)
-    try:
-        return commands.run(args)
-    except ExportError as exc:
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
-        return exc.exit_code
-    except Exception as exc:  # the last line of defence: still one line
-        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
-        return 1
+    return commands.run(args)
 
 
 def _check_tuning(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -278,7 +263,3 @@ def _check_tuning(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         parser.error(
             "--quantize int8 needs --eval-data FILE.npz: held-out arrays x and y to measure the accuracy change on"
         )
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -7,7 +7,6 @@ down, by the exporters and loaders that need them.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from model_export.digits import build_default_models, render_table
 from model_export.errors import ShapeMismatchError
 from model_export.generator_export import export_generator
 from model_export.image_export import image_spec
-from model_export.inspect_model import inspect_model, render_text
 from model_export.options import DEFAULT_MAX_ACCURACY_DROP, ExportOptions
 from model_export.report import ExportReport, optimization_text, quantization_lines, render_report
 from model_export.sklearn_export import export_sklearn
@@ -138,12 +136,6 @@ def _example(shape: tuple[int, ...], dtype: str) -> np.ndarray:
     return np.zeros(shape, dtype=dtype)
 
 
-def inspect_command(args: argparse.Namespace) -> None:
-    """``inspect MODEL.onnx [--json]``; raises NotAModelError for a file onnxruntime cannot open."""
-    description = inspect_model(Path(args.model_file))
-    print(json.dumps(description.to_dict(), indent=2) if args.json else render_text(description))
-
-
 def digits_command(args: argparse.Namespace) -> None:
     """``digits --out-dir DIR [--seed N] [--optimize] [--quantize int8]``: train, export, print; raises ExportError."""
     results = build_default_models(
@@ -166,9 +158,7 @@ def digits_command(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Dispatch one parsed command line; returns the exit code (0) or raises ExportError."""
-    if args.command == "inspect":
-        inspect_command(args)
-    elif args.command == "digits":
+    if args.command == "digits":
         digits_command(args)
     elif args.command == "sklearn":
         print(render_report(export_sklearn_command(args)))

@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import human_bytes
 from model_export.deps import require
 from model_export.options import DEFAULT_MAX_ACCURACY_DROP
-from model_export.report import ExportReport, human_size
+from model_export.report import ExportReport
 from model_export.sklearn_export import export_sklearn
 from model_export.torch_export import export_torch
 from model_export.writer import write_atomic
@@ -176,6 +177,6 @@ def render_table(results: list[DigitsResult]) -> str:
         agreement = report.parity.class_agreement
         rows.append(
             f"{report.model_name:<15} {result.accuracy:>8.4f} {report.parity.max_abs_diff:>16.2e} "
-            f"{'-' if agreement is None else f'{agreement:.2%}':>9} {human_size(report.size_bytes):>9}  {report.path}"
+            f"{'-' if agreement is None else f'{agreement:.2%}':>9} {human_bytes(report.size_bytes):>9}  {report.path}"
         )
     return "\n".join(rows)

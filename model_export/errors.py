@@ -1,6 +1,7 @@
-"""Typed export errors, so the CLI maps each to an exit code and callers can catch one kind.
+"""Typed export errors, so the command line maps each to an exit code and callers can catch one kind.
 
-Every message says what is wrong, where, and what was expected; the CLI prints it as one line.
+Every message says what is wrong, where, and what was expected; the command line prints it as one line. The
+base and the codes are the contract's (``handler.contract``), shared with the function and the command line.
 """
 
 from __future__ import annotations
@@ -8,19 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-EXIT_INPUT_ERROR = 3
-EXIT_PARITY_ERROR = 4
-EXIT_ACCURACY_ERROR = 5
+from handler.contract import EXIT_ACCURACY, EXIT_PARITY, OnnxLambdaError
 
 
-class ExportError(Exception):
-    """Base of every error model_export raises on purpose; ``exit_code`` is the CLI's exit status."""
-
-    exit_code: ClassVar[int] = EXIT_INPUT_ERROR
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ExportError(OnnxLambdaError):
+    """Base of every error model_export raises on purpose; ``exit_code`` is the command line's exit status (3,
+    an input error, unless a subclass says otherwise)."""
 
 
 class NotAModelError(ExportError):
@@ -54,10 +48,10 @@ class CheckFailedError(ExportError):
 class ParityError(CheckFailedError):
     """The exported graph disagrees with the source model beyond the tolerance; nothing was written."""
 
-    exit_code: ClassVar[int] = EXIT_PARITY_ERROR
+    exit_code: ClassVar[int] = EXIT_PARITY
 
 
 class AccuracyDropError(CheckFailedError):
     """The int8 model scores worse on the held-out data than the allowed drop; nothing was written."""
 
-    exit_code: ClassVar[int] = EXIT_ACCURACY_ERROR
+    exit_code: ClassVar[int] = EXIT_ACCURACY

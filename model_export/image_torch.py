@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from handler.contract import shape_text
 from handler.image_decoding import decode_image
 from model_export import torch_convert
 from model_export.errors import ShapeMismatchError, UnsupportedModelError
@@ -27,7 +28,6 @@ from model_export.image_export import (
     parity_image_batches,
     pixel_feeds,
 )
-from model_export.metadata import shape_text
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import ParitySpec, SourcePredict
 from model_export.report import ExportReport

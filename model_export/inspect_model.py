@@ -15,29 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from handler.contract import JSON_KEYS, NOT_A_TENSOR, ONNX_TO_DATATYPE, datatype_of, human_bytes, shape_text
+from handler.contract import MetadataKey as Key
 from model_export.deps import require
 from model_export.errors import MissingDependencyError, NotAModelError
-from model_export.metadata import JSON_KEYS, content_sha256, shape_text
-from model_export.report import human_size
+from model_export.metadata import content_sha256
 
-# onnxruntime's type strings -> Open Inference Protocol datatypes (the handler keeps the same table).
-ONNX_TO_OIP: dict[str, str] = {
-    "tensor(float)": "FP32",
-    "tensor(double)": "FP64",
-    "tensor(float16)": "FP16",
-    "tensor(bfloat16)": "BF16",
-    "tensor(int8)": "INT8",
-    "tensor(int16)": "INT16",
-    "tensor(int32)": "INT32",
-    "tensor(int64)": "INT64",
-    "tensor(uint8)": "UINT8",
-    "tensor(uint16)": "UINT16",
-    "tensor(uint32)": "UINT32",
-    "tensor(uint64)": "UINT64",
-    "tensor(bool)": "BOOL",
-    "tensor(string)": "BYTES",
-}
-NOT_A_TENSOR = "(not a tensor)"
 # What only the onnx package can read: field -> how the text names it.
 ONNX_ONLY_FIELDS = {
     "producer_version": "producer version",
@@ -106,9 +89,9 @@ def _decoded(key: str, value: str) -> Any:
 
 
 def _tensor(node: Any) -> TensorInfo:
-    is_tensor = node.type in ONNX_TO_OIP
+    is_tensor = node.type in ONNX_TO_DATATYPE
     shape = tuple(dim if isinstance(dim, int | str) and dim != "" else None for dim in node.shape or [])
-    return TensorInfo(node.name, node.type, ONNX_TO_OIP.get(node.type, NOT_A_TENSOR), shape if is_tensor else None)
+    return TensorInfo(node.name, node.type, datatype_of(node.type), shape if is_tensor else None)
 
 
 def _onnx_details(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
@@ -116,7 +99,7 @@ def _onnx_details(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
     try:
         onnx = require("onnx")
     except MissingDependencyError:
-        if "content_sha256" not in metadata:  # nothing to verify: stays "not recorded"
+        if Key.CONTENT_SHA256 not in metadata:  # nothing to verify: stays "not recorded"
             return {"needs_onnx": tuple(name for name in ONNX_ONLY_FIELDS if name != "content_sha256")}
         unverified = "not verified: the onnx package is not installed"
         return {"content_sha256": unverified, "needs_onnx": tuple(ONNX_ONLY_FIELDS)}
@@ -126,7 +109,7 @@ def _onnx_details(path: Path, metadata: dict[str, str]) -> dict[str, Any]:
         "opsets": {entry.domain or "ai.onnx": entry.version for entry in model.opset_import},
         "producer_version": model.producer_version or None,
     }
-    recorded = metadata.get("content_sha256")
+    recorded = metadata.get(Key.CONTENT_SHA256)
     if recorded is not None:
         computed = content_sha256(model)
         details["content_sha256"] = "matches" if computed == recorded else f"MISMATCH (graph hashes to {computed})"
@@ -163,7 +146,8 @@ def _signature_lines(title: str, tensors: Sequence[TensorInfo]) -> list[str]:
     lines = [title]
     for tensor in tensors:
         shape = "" if tensor.shape is None else shape_text(tensor.shape)
-        lines.append(f"  {tensor.name:<{width}}  {tensor.onnx_type:<15} {tensor.datatype:<6} {shape}".rstrip())
+        datatype = "(not a tensor)" if tensor.datatype == NOT_A_TENSOR else tensor.datatype
+        lines.append(f"  {tensor.name:<{width}}  {tensor.onnx_type:<15} {datatype:<6} {shape}".rstrip())
     return lines
 
 
@@ -202,7 +186,7 @@ def render_text(description: ModelDescription) -> str:
     """The description as aligned text for a terminal."""
     producer = " ".join(part for part in (description.producer_name, description.producer_version) if part)
     lines = [
-        f"{description.path} ({human_size(description.size_bytes)})",
+        f"{description.path} ({human_bytes(description.size_bytes)})",
         f"producer  {producer or 'unknown'}",
         _graph_line(description),
         *_signature_lines("inputs", description.inputs),

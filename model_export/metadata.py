@@ -1,9 +1,10 @@
 """What makes an exported .onnx file self-describing: its metadata_props, set in one place.
 
-The handler reads these keys and nothing else, so their names and encodings are the contract:
-plain strings, structured values JSON-encoded. ``content_sha256`` hashes ``model.graph`` only
-(``model.graph.SerializeToString()``), so adding or editing metadata_props never changes it, and a
-changed weight or node always does; ``inspect`` recomputes it to show whether the graph was altered.
+The handler reads these keys and nothing else, so their names (``handler.contract.MetadataKey``) and
+encodings are the contract: plain strings, structured values JSON-encoded (``handler.contract.JSON_KEYS``).
+``content_sha256`` hashes ``model.graph`` only (``model.graph.SerializeToString()``), so adding or editing
+metadata_props never changes it, and a changed weight or node always does; ``inspect`` recomputes it to show
+whether the graph was altered.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from handler import __version__
+from handler.contract import MetadataKey as Key
 
 if TYPE_CHECKING:
     import onnx
@@ -27,11 +29,6 @@ PRODUCER_NAME = "onnx-lambda"
 
 EXPORTER_VERSION = __version__  # one version for the project: the handler's, whatever pip recorded at install
 EXPORTER = f"onnx-lambda model_export {EXPORTER_VERSION}"
-
-# The keys whose values are JSON, so readers (inspect) know to decode them.
-JSON_KEYS = frozenset(
-    {"class_labels", "inputs", "outputs", "parity", "optimization", "quantization", "columns", "image", "generator"}
-)
 
 
 @dataclass(frozen=True)
@@ -62,32 +59,32 @@ def content_sha256(model: onnx.ModelProto) -> str:
 def metadata_props(card: ModelCard, sha256: str, parity: ParityResult | None = None) -> dict[str, str]:
     """The metadata_props for ``card``, all values strings; optional keys only when known."""
     props = {
-        "model_name": card.model_name,
-        "model_version": card.model_version,
-        "task": card.task,
-        "inputs": json.dumps(dict(card.inputs)),
-        "outputs": json.dumps(dict(card.outputs)),
-        "source_framework": card.source_framework,
-        "source_framework_version": card.source_framework_version,
-        "converter": card.converter,
-        "exporter": EXPORTER,
-        "exported_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "content_sha256": sha256,
+        Key.MODEL_NAME: card.model_name,
+        Key.MODEL_VERSION: card.model_version,
+        Key.TASK: card.task,
+        Key.INPUTS: json.dumps(dict(card.inputs)),
+        Key.OUTPUTS: json.dumps(dict(card.outputs)),
+        Key.SOURCE_FRAMEWORK: card.source_framework,
+        Key.SOURCE_FRAMEWORK_VERSION: card.source_framework_version,
+        Key.CONVERTER: card.converter,
+        Key.EXPORTER: EXPORTER,
+        Key.EXPORTED_AT: datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        Key.CONTENT_SHA256: sha256,
     }
     if card.class_labels is not None:
-        props["class_labels"] = json.dumps(list(card.class_labels))
+        props[Key.CLASS_LABELS] = json.dumps(list(card.class_labels))
     if parity is not None:
-        props["parity"] = json.dumps(parity.to_dict())
+        props[Key.PARITY] = json.dumps(parity.to_dict())
     if card.test_accuracy is not None:
-        props["test_accuracy"] = f"{card.test_accuracy:.6g}"
+        props[Key.TEST_ACCURACY] = f"{card.test_accuracy:.6g}"
     if card.description:
-        props["description"] = card.description
+        props[Key.DESCRIPTION] = card.description
     if card.columns is not None:
-        props["columns"] = json.dumps([dict(column) for column in card.columns])
+        props[Key.COLUMNS] = json.dumps([dict(column) for column in card.columns])
     if card.image is not None:
-        props["image"] = json.dumps(dict(card.image))
+        props[Key.IMAGE] = json.dumps(dict(card.image))
     if card.generator is not None:
-        props["generator"] = json.dumps(dict(card.generator))
+        props[Key.GENERATOR] = json.dumps(dict(card.generator))
     return props
 
 
@@ -111,8 +108,3 @@ def dims_of(value: onnx.ValueInfoProto) -> list[str | int]:
         else:
             dims.append(dim.dim_param or "?")
     return dims
-
-
-def shape_text(dims: Sequence[str | int | None]) -> str:
-    """A shape as a person reads it: [batch, 1, 8, 8]."""
-    return "[" + ", ".join("?" if dim is None else str(dim) for dim in dims) + "]"

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import MetadataKey as Key
 from model_export.deps import require
 from model_export.errors import AccuracyDropError, UnsupportedModelError
 from model_export.graph_edit import tidy_opsets
@@ -160,7 +161,7 @@ def _with_figures(model: Any, props: Mapping[str, str], result: QuantizationResu
     del model.metadata_props[:]
     data = b""
     for _ in range(4):  # a size's digit count settles after one or two rounds
-        stamp(model, {**props, "quantization": json.dumps(result.to_dict())})
+        stamp(model, {**props, Key.QUANTIZATION: json.dumps(result.to_dict())})
         data = model.SerializeToString()
         if len(data) == result.int8_bytes:
             break

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from handler.contract import human_bytes
 from model_export.optimize import OptimizationResult
 from model_export.parity import ParityResult
 from model_export.quantize import QuantizationResult
@@ -33,16 +34,6 @@ class ExportReport:
     optimization: OptimizationResult | None = None
     quantized_path: Path | None = None
     quantization: QuantizationResult | None = None
-
-
-def human_size(size: int) -> str:
-    """Bytes as a person reads them: 42.1 kB."""
-    value, unit = float(size), "B"
-    for larger in ("kB", "MB", "GB"):
-        if value < 1000:
-            break
-        value, unit = value / 1000, larger
-    return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
 
 
 def parity_text(parity: ParityResult) -> str:
@@ -74,9 +65,9 @@ def quantization_lines(path: Path, result: QuantizationResult) -> list[str]:
         for item in result.latency
     )
     return [
-        f"wrote {path} ({human_size(result.int8_bytes)}, dynamic int8: {result.quantized_nodes} MatMul/Gemm weights "
+        f"wrote {path} ({human_bytes(result.int8_bytes)}, dynamic int8: {result.quantized_nodes} MatMul/Gemm weights "
         f"as {result.weight_type}{' per channel' if result.per_channel else ''})",
-        f"  size     {human_size(result.float_bytes)} -> {human_size(result.int8_bytes)} "
+        f"  size     {human_bytes(result.float_bytes)} -> {human_bytes(result.int8_bytes)} "
         f"({result.int8_bytes / result.float_bytes - 1:+.0%})",
         f"  {name:<8} {result.float_score:.4f} -> {result.int8_score:.4f} on {result.samples} held-out samples "
         f"(drop {result.drop:.4f}, allowed {result.max_accuracy_drop:g}); max |int8 - float| {result.max_abs_diff:.3g} "
@@ -88,7 +79,7 @@ def quantization_lines(path: Path, result: QuantizationResult) -> list[str]:
 def render_report(report: ExportReport) -> str:
     """A few lines for the terminal: file, model, signature, parity, and any exporter notes."""
     lines = [
-        f"wrote {report.path} ({human_size(report.size_bytes)}, content sha256 {report.content_sha256[:16]}...)",
+        f"wrote {report.path} ({human_bytes(report.size_bytes)}, content sha256 {report.content_sha256[:16]}...)",
         f"  model    {report.model_name} v{report.model_version}: {report.task}, {report.source_framework} "
         f"via {report.converter}, opset {report.opset}",
     ]

@@ -16,11 +16,12 @@ from typing import Any, Unpack
 
 import numpy as np
 
+from handler.contract import shape_text
 from model_export.boosters import booster_libraries, register, target_opset
 from model_export.deps import require
 from model_export.errors import NotAModelError, ShapeMismatchError, UnsupportedModelError
 from model_export.graph_edit import name_batch_axis, rename_output
-from model_export.metadata import dims_of, shape_text
+from model_export.metadata import dims_of
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import INPUT_NAME, ParitySpec, SourcePredict
 from model_export.report import ExportReport

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import PROVIDERS, session_options
 from model_export.deps import require
 from model_export.parity import INPUT_NAME
 
@@ -26,12 +27,7 @@ WARMUP_RUNS = 20  # untimed runs first: the first calls allocate buffers and fau
 def serving_session(model: bytes) -> Any:
     """An onnxruntime CPU session opened as the handler opens it with ORT_INTRA_OP_THREADS=1."""
     ort = require("onnxruntime")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, session_options(1), providers=list(PROVIDERS))
 
 
 def _median_ms(samples: Sequence[int]) -> float:

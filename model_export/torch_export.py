@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
+from handler.contract import shape_text
 from model_export.deps import require
 from model_export.errors import UnsupportedModelError
 from model_export.image_export import ImageSpec, Preprocess, check_example, image_spec, read_images
-from model_export.metadata import dims_of, shape_text
+from model_export.metadata import dims_of
 from model_export.options import DEFAULT_OPSET, ExportOptions, card_of, tolerance_of, tuning_of
 from model_export.parity import ParitySpec, generated_batch, named_batches, named_inputs, parity_batches
 from model_export.report import ExportReport

@@ -8,15 +8,14 @@ that loses more accuracy than allowed, fails the whole export and neither file i
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from handler.contract import MetadataKey as Key
+from handler.contract import write_atomic as write_bytes_atomic
 from model_export.deps import require
 from model_export.errors import UnsupportedModelError
 from model_export.metadata import ModelCard, content_sha256, metadata_props, stamp
@@ -30,28 +29,9 @@ if TYPE_CHECKING:
     import onnx
 
 
-def _file_mode() -> int:
-    """The mode a plain open() would give a new file (0o644 under the usual umask), not mkstemp's 0o600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_atomic(data: bytes, path: Path) -> None:
-    """Write ``data`` to a temp file beside ``path``, fsync it, and rename it into place; raises OSError."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.chmod(temp_name, _file_mode())  # readable by the (non-root) user a container image runs as
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
+    """``data`` at ``path``, whole or not at all (handler.contract.write_atomic); raises OSError."""
+    write_bytes_atomic(path, lambda stream: stream.write(data))
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -91,7 +71,7 @@ def _described(
     """The final metadata on the graph that passed parity, serialised: the bytes to write."""
     stamp(model, metadata_props(card, content_sha256(model), parity))
     if optimization is not None:
-        stamp(model, {"optimization": json.dumps(optimization.to_dict())})
+        stamp(model, {Key.OPTIMIZATION: json.dumps(optimization.to_dict())})
     data: bytes = model.SerializeToString()
     return data
 

@@ -1,5 +1,5 @@
 """``onnx-lambda``: the command line. Only argparse and the error contract live here; each subcommand's
-parser and work are in its own module (exporting, inspecting, serving, invoking, scoring, benchmarking).
+parser and work are in its own module (exporting, inspecting, serving, invoking, scoring, evaluating, latency, demo).
 
 Every failure is one line on stderr and a documented exit code (onnx_lambda.errors); an unexpected
 exception is one line too, unless --debug asks for its traceback.
@@ -11,8 +11,15 @@ import argparse
 import sys
 import traceback
 
-from onnx_lambda import __version__, benchmarking, evaluating, exporting, inspecting, invoking, scoring, serving
-from onnx_lambda.errors import EXIT_CODES_HELP, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_UNEXPECTED, CliError, one_line
+from handler.contract import (
+    EXIT_CODES_HELP,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_UNEXPECTED,
+    OnnxLambdaError,
+    one_line,
+)
+from onnx_lambda import __version__, demo, evaluating, exporting, inspecting, invoking, latency, scoring, serving
 from onnx_lambda.parsing import OneLineParser
 
 DESCRIPTION = """Serverless inference for any trained model: export it to ONNX once, serve it with onnxruntime
@@ -28,11 +35,12 @@ EXAMPLES = """examples:
   onnx-lambda score s3://my-bucket/input/ --out s3://my-bucket/output/
   onnx-lambda score customers.csv --label-column churned --out scored/
   onnx-lambda evaluate s3://my-bucket/output/
-  onnx-lambda bench models/my-model.onnx --batch-sizes 1,32,256
+  onnx-lambda latency models/my-model.onnx --batch-sizes 1,32,256
+  onnx-lambda demo                                  # what `make demo` runs
 
 `onnx-lambda COMMAND --help` explains each command, with more examples.
 """
-COMMANDS = (exporting, inspecting, serving, invoking, scoring, evaluating, benchmarking)
+COMMANDS = (exporting, inspecting, serving, invoking, scoring, evaluating, latency, demo)
 
 
 def build_parser() -> OneLineParser:
@@ -66,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args.rest = rest
     try:
         code: int = args.run(args)
-    except CliError as exc:
+    except OnnxLambdaError as exc:  # the command line's, export's and the function's own errors
         print(f"error: {one_line(exc.message)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:

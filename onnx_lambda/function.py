@@ -12,14 +12,13 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import Any
 
+from handler.contract import LambdaHandler
 from onnx_lambda.errors import InputError
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 DEFAULT_MODEL = Path("models") / "digits-cnn.onnx"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from onnx_lambda.errors import InputError
 from onnx_lambda.parsing import Commands, add_command
 
 DETAILS = """
@@ -31,13 +30,10 @@ def register(commands: Commands) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Describe the file on stdout; raises InputError when it is not a model onnxruntime can open."""
-    from model_export.errors import ExportError  # noqa: PLC0415 - model_export only for this command
-    from model_export.inspect_model import inspect_model, render_text  # noqa: PLC0415
+    """Describe the file on stdout; raises model_export's NotAModelError (exit 3) when it is not a model
+    onnxruntime can open."""
+    from model_export.inspect_model import inspect_model, render_text  # noqa: PLC0415 - only for this command
 
-    try:
-        description = inspect_model(args.model)
-    except ExportError as exc:
-        raise InputError(exc.message) from None
+    description = inspect_model(args.model)
     print(json.dumps(description.to_dict(), indent=2) if args.json else render_text(description))
     return 0

@@ -8,19 +8,12 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from handler.contract import human_bytes
+
 REDRAW_S = 0.1  # a terminal bar is redrawn at most this often
 PLAIN_STEP = 0.1  # without a terminal, a line per tenth of a big file
 PLAIN_MIN_BYTES = 1 << 20  # smaller files get their start line only
 BAR_WIDTH = 24
-
-
-def human_bytes(count: float) -> str:
-    """1234567 -> '1.2 MB' (decimal units, as S3 and disk tools show sizes)."""
-    for unit in ("B", "kB", "MB", "GB"):
-        if count < 1000 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1000
-    return f"{count:.1f} TB"  # unreachable; keeps the type checker sure of a return
 
 
 class Progress:

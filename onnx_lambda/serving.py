@@ -9,7 +9,7 @@ from onnx_lambda.function import configure, init_errors, resolve_model
 from onnx_lambda.parsing import MODEL_HELP, Commands, add_command, port_number
 
 DETAILS = """
-handler/local_gateway.py, what `make serve` runs: a small loopback HTTP server that turns each request
+What `make serve` runs (onnx_lambda/local_gateway.py): a small loopback HTTP server that turns each request
 into an API Gateway HTTP API (payload 2.0) event and calls handler.entrypoint.lambda_handler with a
 Lambda-like context, one request at a time, as one Lambda instance would (what `sam local start-api`
 does, without Docker). The model is loaded and warmed up first; the URL is printed once it is ready.
@@ -40,11 +40,11 @@ def register(commands: Commands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C; raises InputError when the model cannot be served or the port cannot be listened on."""
     configure(resolve_model(args.model))
-    from handler import local_gateway  # noqa: PLC0415 - the handler only for the commands that run it
+    from onnx_lambda import local_gateway  # noqa: PLC0415 - the handler only for the commands that run it
 
     try:
         with init_errors():
-            local_gateway.main(["--host", args.host, "--port", str(args.port), "--stage", args.stage])
+            local_gateway.serve(args.host, args.port, args.stage)
     except OSError as exc:
         raise InputError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     return 0

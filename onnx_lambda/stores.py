@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import IO, Any
 
 from handler.batch.store import READ_BUFFER_BYTES, ObjectHead, ObjectRef, ObjectStore, default_store
+from handler.contract import write_atomic
 from onnx_lambda.errors import InputError
 
 
@@ -72,14 +71,7 @@ class LocalStore:
     def _write(self, ref: ObjectRef, fill: Callable[[IO[bytes]], object]) -> None:
         target = self.path(ref)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False) as file:
-                try:
-                    fill(file)
-                except BaseException:
-                    os.unlink(file.name)
-                    raise
-            os.replace(file.name, target)
+            write_atomic(target, fill)
         except OSError as exc:
             raise InputError(f"cannot write {target}: {exc.strerror or exc}") from None
 

@@ -57,10 +57,10 @@ def names_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 @pytest.fixture(scope="session")
 def default_model() -> Path:
-    """models/digits-cnn.onnx, exported with `python -m model_export digits` when absent (make does it first)."""
+    """models/digits-cnn.onnx, exported with `onnx-lambda export digits` when absent (make does it first)."""
     if not DEFAULT_MODEL.is_file():
         subprocess.run(
-            [sys.executable, "-m", "model_export", "digits", "--out-dir", str(DEFAULT_MODEL.parent)],
+            [sys.executable, "-m", "onnx_lambda", "export", "digits", "--out-dir", str(DEFAULT_MODEL.parent)],
             cwd=REPO,
             check=True,
         )

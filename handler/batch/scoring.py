@@ -1,7 +1,7 @@
 """Score one S3 object: stream it in chunks through the model, then publish predictions, errors, summary.
 
 Output keys are derived from the input key alone, so any re-delivery of any event for the same object
-lands on the same keys (see the README): ``input/a/b.csv`` under INPUT_PREFIX ``input/`` gives
+lands on the same keys (see docs/batch.md): ``input/a/b.csv`` under INPUT_PREFIX ``input/`` gives
 ``output/a/b.csv/predictions.csv``, ``.../errors.jsonl`` and ``.../summary.json``. Nothing is
 uploaded until the whole file has been scored, each object appears whole or not at all, and the
 summary goes last: it is the mark that the object (with this ETag, by this model version) is done,

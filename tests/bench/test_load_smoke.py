@@ -26,7 +26,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from handler.gateway_process import spawn_gateway
+from onnx_lambda.gateway_process import spawn_gateway
 from tests.testkit.loopback import serving
 from tests.testkit.paths import REPO
 from tests.testkit.sigv4 import aws_env, signature_valid

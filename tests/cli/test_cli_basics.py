@@ -16,7 +16,7 @@ from onnx_lambda.cli import main
 from tests.testkit.cli import one_error_line, run_cli
 from tests.testkit.process import run_python
 
-COMMANDS = ["export", "inspect", "serve", "invoke", "score", "evaluate", "bench"]
+COMMANDS = ["export", "inspect", "serve", "invoke", "score", "evaluate", "latency", "demo"]
 
 
 def test_top_level_help_lists_every_command_with_examples_and_the_exit_codes() -> None:
@@ -42,11 +42,12 @@ def test_every_command_help_has_a_description_and_examples(command: str) -> None
 
 def test_importing_the_command_line_reads_no_setting_so_each_command_configures_the_function_first() -> None:
     # handler.settings caches the environment the first time a handler module reads it; a command imported
-    # with the CLI that pulled the batch code in would fix MODEL_PATH before `serve MODEL` could set it.
-    probe = "import sys, onnx_lambda.cli; print(sorted(m for m in sys.modules if m.startswith('handler.')))"
+    # with the CLI that pulled the batch code in would fix MODEL_PATH before `serve MODEL` could set it. The
+    # contract (stdlib only: exit codes, the error base) is all of the handler the command line starts with.
+    probe = "import sys, onnx_lambda.cli; print(sorted(m for m in sys.modules if m.startswith(('handler.', 'numpy'))))"
     result = run_python(probe)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    assert result.stdout.strip() == "['handler.contract']"
 
 
 def test_version_is_the_handler_packages_version() -> None:
@@ -61,7 +62,7 @@ def test_version_is_the_handler_packages_version() -> None:
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["inspect"], "the following arguments are required: MODEL.onnx"),
         (["serve", "--port", "http"], "'http' is not a port"),
-        (["bench", "--batch-sizes", "1,x"], "is not a list of batch sizes"),
+        (["latency", "--batch-sizes", "1,x"], "is not a list of batch sizes"),
         (["inspect", "m.onnx", "--frob"], "unrecognized arguments: --frob"),
         (["invoke"], "give an event file or --url"),
         (["invoke", "events/http-api-v2.health.json", "--data", "{}"], "--data can only be used with --url"),
@@ -76,11 +77,16 @@ def test_usage_errors_are_one_line_with_exit_code_2(args: list[str], expected: s
     assert line.endswith("--help)")
 
 
-def test_exit_codes_extend_model_exports_own() -> None:
-    assert errors.EXIT_INPUT == model_export.errors.EXIT_INPUT_ERROR
-    assert errors.EXIT_PARITY == model_export.errors.EXIT_PARITY_ERROR
-    assert errors.EXIT_ACCURACY == model_export.errors.EXIT_ACCURACY_ERROR
+def test_every_error_kind_carries_its_documented_exit_code() -> None:
+    assert model_export.errors.ExportError.exit_code == errors.EXIT_INPUT
+    assert model_export.errors.ParityError.exit_code == errors.EXIT_PARITY
+    assert model_export.errors.AccuracyDropError.exit_code == errors.EXIT_ACCURACY
+    assert errors.InputError.exit_code == errors.EXIT_INPUT
+    assert errors.RemoteError.exit_code == errors.EXIT_REMOTE
+    assert errors.RecordsFailed.exit_code == errors.EXIT_RECORDS_FAILED
     assert len({errors.EXIT_USAGE, errors.EXIT_INPUT, errors.EXIT_REMOTE, errors.EXIT_RECORDS_FAILED}) == 4
+    documented = {int(line.split()[0]) for line in errors.EXIT_CODES_HELP.splitlines()[1:] if line[:5].strip()}
+    assert documented == {0, 1, 2, 3, 4, 5, 6, 7, 130}
 
 
 def _explode(_: object) -> int:

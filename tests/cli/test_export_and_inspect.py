@@ -49,7 +49,7 @@ def test_export_runs_model_export_and_its_file_is_inspected(fitted: Path, tmp_pa
 def test_export_help_is_model_exports_parser_renamed_and_says_how_to_get_the_extra() -> None:
     result = run_cli("export", "--help")
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: onnx-lambda export [-h] {sklearn,torch,inspect,digits}")
+    assert result.stdout.startswith("usage: onnx-lambda export [-h] {sklearn,torch,digits}")  # inspect: its own
     assert "pip install 'onnx-lambda[export]'" in result.stdout
     sklearn_help = run_cli("export", "sklearn", "--help").stdout
     assert sklearn_help.startswith("usage: onnx-lambda export sklearn")

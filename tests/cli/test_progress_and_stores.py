@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from handler.batch.store import ObjectHead, ObjectRef
+from handler.contract import human_bytes
 from onnx_lambda.errors import InputError
-from onnx_lambda.progress import Progress, human_bytes
+from onnx_lambda.progress import Progress
 from onnx_lambda.stores import LocalStore
 
 

@@ -4,7 +4,7 @@ it, pins everything its sources ask for (through every dependency's own requirem
 the runtime lock pins nothing else and hashes a wheel per platform, and each venv holds exactly what its lock pins.
 
 None of this asks the registry, so the outcome changes only when the project does. The live re-resolution
-(what the registry would answer today) is `make lock-check`, run on request; see the README's Deploy section.
+(what the registry would answer today) is `make lock-check`, run on request; see docs/deploy.md.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from tests.testkit.process import block_imports, run_python
 
 REPO = Path(__file__).resolve().parents[2]
 
-RUN_CLI = "import runpy, sys\nsys.argv[0] = 'model_export'\nrunpy.run_module('model_export', run_name='__main__')\n"
+RUN_CLI = "import sys\nfrom onnx_lambda.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 # A small PyTorch classifier as a user would keep it: a module file beside their weights.
 NET_SOURCE = textwrap.dedent(
@@ -45,10 +45,13 @@ NET_SOURCE = textwrap.dedent(
 )
 
 
-def _run_cli(*args: str, cwd: Path = REPO, blocked: frozenset[str] = frozenset()) -> subprocess.CompletedProcess[str]:
-    """``python -m model_export ARGS`` in a fresh interpreter, optionally with some packages unimportable."""
+def _run_cli(
+    *args: str, cwd: Path = REPO, blocked: frozenset[str] = frozenset(), command: str = "export"
+) -> subprocess.CompletedProcess[str]:
+    """``onnx-lambda COMMAND ARGS`` (export unless told) in a fresh interpreter, optionally with some packages
+    unimportable."""
     prelude = block_imports(blocked) if blocked else ""
-    return run_python(prelude + RUN_CLI, *args, env={"PYTHONWARNINGS": "ignore"}, cwd=cwd, timeout=180)
+    return run_python(prelude + RUN_CLI, command, *args, env={"PYTHONWARNINGS": "ignore"}, cwd=cwd, timeout=180)
 
 
 def _session(path: Path) -> Any:
@@ -70,7 +73,7 @@ def _run_onnx(path: Path, batch: np.ndarray) -> dict[str, np.ndarray]:
 
 @pytest.fixture
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Runs ``python -m model_export ARGS`` in a fresh interpreter: cli(*args, cwd=..., blocked={...})."""
+    """Runs ``onnx-lambda export ARGS`` in a fresh interpreter: cli(*args, cwd=..., blocked={...}, command=...)."""
     return _run_cli
 
 

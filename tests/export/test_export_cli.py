@@ -1,4 +1,4 @@
-"""GIVEN model files on disk WHEN `python -m model_export` runs in a fresh interpreter THEN good input is
+"""GIVEN model files on disk WHEN `onnx-lambda export` runs in a fresh interpreter THEN good input is
 exported with exit 0, and each kind of bad input gets its exit code and one `error:` line, no traceback."""
 
 from __future__ import annotations
@@ -168,14 +168,14 @@ def test_missing_torch_exit_3_with_the_install_hint(tmp_path: Path, cli: Cli) ->
         blocked=frozenset({"torch"}),
     )
     assert result.returncode == 3
-    _one_error_line(result, "PyTorch is not installed: pip install 'onnx-lambda[export]'")
+    _one_error_line(result, "needs the export extra: pip install 'onnx-lambda[export]' (not installed: torch)")
 
 
 def test_inspect_works_without_torch_or_scikit_learn(tmp_path: Path, cli: Cli, classifier_file: Path) -> None:
     exported = cli("sklearn", str(classifier_file), "-o", str(tmp_path / "m.onnx"))
     assert exported.returncode == 0, exported.stderr
     blocked = frozenset({"torch", "sklearn", "skl2onnx", "joblib"})
-    result = cli("inspect", str(tmp_path / "m.onnx"), blocked=blocked)
+    result = cli(str(tmp_path / "m.onnx"), blocked=blocked, command="inspect")
     assert result.returncode == 0, result.stderr
     assert "content_sha256 check: matches" in result.stdout
 

@@ -1,4 +1,4 @@
-"""GIVEN scikit-learn's bundled digits WHEN `python -m model_export digits` runs THEN both default models are
+"""GIVEN scikit-learn's bundled digits WHEN `onnx-lambda export digits` runs THEN both default models are
 trained to >= 0.95 held-out accuracy, exported with parity checked, and saved with the held-out set: those three
 files and nothing else (no int8 model, no optimised graph unless asked for)."""
 

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 
 from handler import __version__
 from model_export import NotAModelError, export_sklearn, inspect_model, render_text
-from model_export.cli import main
+from onnx_lambda.cli import main
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_foreign_file_without_metadata_is_described_as_json(tmp_path: Path, caps
     assert main(["inspect", str(_foreign(tmp_path / "foreign.onnx")), "--json"]) == 0
     described = json.loads(capsys.readouterr().out)
     assert described["inputs"] == [{"name": "x", "onnx_type": "tensor(float)", "datatype": "FP32", "shape": ["N", 3]}]
-    assert [output["datatype"] for output in described["outputs"]] == ["FP32", "(not a tensor)"]
+    assert [output["datatype"] for output in described["outputs"]] == ["FP32", "NOT_A_TENSOR"]
     assert described["metadata"] == {}
     assert described["opsets"] == {"ai.onnx": 17}
     assert described["content_sha256"] == "not recorded"

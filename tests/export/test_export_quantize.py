@@ -1,4 +1,4 @@
-"""GIVEN the digits CNN WHEN `python -m model_export digits --quantize int8` runs THEN digits-cnn.int8.onnx is
+"""GIVEN the digits CNN WHEN `onnx-lambda export digits --quantize int8` runs THEN digits-cnn.int8.onnx is
 written beside the float model with its size, latency and accuracy figures (printed and in its metadata), it
 scores what it claims on the held-out set, and the handler's loader serves it."""
 

@@ -19,7 +19,7 @@ from handler.dispatch import MalformedEventError
 from handler.errors import MAX_MESSAGE_CHARS
 from handler.http_events import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes
 from handler.lambda_instance import GatewayAnswer, LocalContext, gateway_answer
-from handler.local_gateway import GatewayServer
+from onnx_lambda.local_gateway import GatewayServer
 from tests.testkit.events import load_event, response_json
 from tests.testkit.server import LocalServer, local_server
 

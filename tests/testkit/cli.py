@@ -9,7 +9,7 @@ import sys
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from handler.gateway_process import GatewayProcess, spawn_gateway
+from onnx_lambda.gateway_process import GatewayProcess, spawn_gateway
 from tests.testkit.paths import REPO
 
 # The console script `pip install -e .` puts beside this interpreter ([project.scripts] in pyproject.toml).

@@ -61,7 +61,7 @@ S3_OBJECT_CREATED_DETAIL = {  # [s3-eventbridge]
 #         "LastModified": 1668699881, "Size": 34910, "StorageClass": "STANDARD"}
 LIST_OBJECTS_V2_ITEM = {"Etag": "", "Key": "", "LastModified": 0, "Size": 0, "StorageClass": ""}
 # No AWS shape exists: EventBridge hands a target's constant Input to the function verbatim, so this is our
-# own contract (README "Schedules", handler/batch/sources.py).
+# own contract (docs/batch.md "Schedules", handler/batch/sources.py).
 SCORE_PREFIX_INPUT = {"score_prefix": {"bucket": "", "prefix": ""}}
 # SAM's only cognito generator, `sync-trigger`, is Amazon Cognito Sync's dataset event (another service).
 COGNITO_USER_POOL_TRIGGER = {  # [cognito]

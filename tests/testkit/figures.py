@@ -1,7 +1,7 @@
 """Figures the tests measure (footprint, checkov counts, fuzzing and fault totals), printed after the run.
 
 Each suite adds lines under its own heading; tests/conftest.py prints every heading in the terminal summary,
-so `make test` ends with the numbers the README quotes.
+so `make test` ends with the numbers the README and docs/ quote.
 """
 
 from __future__ import annotations

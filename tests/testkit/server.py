@@ -1,4 +1,4 @@
-"""HTTP calls to the real local gateway, started by handler.gateway_process on a free loopback port."""
+"""HTTP calls to the real local gateway, started by onnx_lambda.gateway_process on a free loopback port."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from handler.gateway_process import GatewayProcess, spawn_gateway
+from onnx_lambda.gateway_process import GatewayProcess, spawn_gateway
 
 
 @dataclass(frozen=True)

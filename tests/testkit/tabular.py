@@ -50,7 +50,7 @@ def spend(frame: pd.DataFrame, seed: int = 1) -> np.ndarray:
 
 
 def imputing_pipeline(frame: pd.DataFrame, labels: np.ndarray, unknown: str = "ignore") -> Pipeline:
-    """The README's pipeline: numbers imputed and scaled, the city imputed and one-hot encoded."""
+    """docs/examples.md's pipeline: numbers imputed and scaled, the city imputed and one-hot encoded."""
     numbers = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
     cities = Pipeline(
         [

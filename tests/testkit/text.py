@@ -39,6 +39,6 @@ def reviews(rows: int = 300, seed: int = 0) -> tuple[list[str], list[str]]:
 
 
 def classifier(texts: list[str], labels: list[str]) -> Pipeline:
-    """The README's text classifier: TF-IDF of words and word pairs, then a logistic regression."""
+    """docs/examples.md's text classifier: TF-IDF of words and word pairs, then a logistic regression."""
     pipeline = Pipeline([("tfidf", TfidfVectorizer(ngram_range=(1, 2))), ("model", LogisticRegression(C=5.0))])
     return pipeline.fit(texts, labels)

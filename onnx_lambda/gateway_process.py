@@ -1,4 +1,5 @@
-"""The local gateway as a child process on a free loopback port, for the demo, the tests and benchmarks.
+"""The local gateway (`onnx-lambda serve`) as a child process on a free loopback port, for the demo, the tests
+and the benchmarks.
 
 Started with ``--port 0``; the child prints its URL only after INIT (model loaded and warmed up), so
 the URL is the readiness signal. Everything it prints afterwards is collected, so a full pipe never
@@ -36,9 +37,9 @@ class GatewayProcess:
 def spawn_gateway(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60.0, command: Sequence[str] = ()
 ) -> Iterator[GatewayProcess]:
-    """Run `python -m handler.local_gateway --port 0 ARGS` (or ``command`` ARGS, e.g. `onnx-lambda serve --port 0`)
-    until the block ends; raises RuntimeError if it fails."""
-    start = list(command) or [sys.executable, "-m", "handler.local_gateway", "--host", "127.0.0.1", "--port", "0"]
+    """Run `onnx-lambda serve --host 127.0.0.1 --port 0 ARGS` (or ``command`` ARGS) until the block ends; raises
+    RuntimeError if it fails. The model is MODEL_PATH's, from ``env`` or this process's environment."""
+    start = list(command) or [sys.executable, "-m", "onnx_lambda", "serve", "--host", "127.0.0.1", "--port", "0"]
     process = subprocess.Popen(
         [*start, *args],
         cwd=REPO,

@@ -1,4 +1,4 @@
-"""The measurements behind ``onnx-lambda bench``: INIT through the handler's loader, warm calls through the
+"""The measurements behind ``onnx-lambda latency``: INIT through the handler's loader, warm calls through the
 entry point. Imports the handler, so it is imported only after the model and settings are configured."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from handler.contract import LambdaHandler
 from handler.http_events import http_api_event
 from handler.lambda_instance import LocalContext
 from handler.model import OnnxModel
@@ -19,7 +20,6 @@ from handler.repository import load_repository
 from handler.settings import settings_from_env
 from handler.warmup import warmup_feeds
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 UNTIMED_CALLS = 10
 
 

@@ -1,16 +1,15 @@
-"""A loopback stand-in for API Gateway: each HTTP request becomes an HTTP API payload-2.0 event.
+"""``onnx-lambda serve``'s server: a loopback stand-in for API Gateway; each HTTP request becomes an HTTP API
+payload-2.0 event.
 
 What ``sam local start-api`` does, without Docker: the event goes to the real
 ``handler.entrypoint.lambda_handler`` with a Lambda-like context, and its response (base64 bodies
 decoded) goes back to the client. One worker thread plays one Lambda instance, so requests are served
-one at a time as Lambda would, while connections are accepted concurrently.
-
-    python -m handler.local_gateway --port 8080 [--stage prod]
+one at a time as Lambda would, while connections are accepted concurrently. A development tool: it lives
+in the command line's package, so the image (which copies ``handler/`` whole) never holds it.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -118,25 +117,17 @@ class GatewayServer(ThreadingHTTPServer):
         self.stage = stage
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve until Ctrl-C; prints the URL once the model is loaded and the socket listens."""
-    parser = argparse.ArgumentParser(prog="python -m handler.local_gateway", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port (default 8080; 0 picks a free one)")
-    parser.add_argument("--stage", default="$default", help="API Gateway stage name; e.g. prod serves under /prod")
-    args = parser.parse_args(argv)
-    server = GatewayServer((args.host, args.port), LambdaInstance(), args.stage)
-    prefix = "" if args.stage == "$default" else f"/{args.stage}"
-    host, port = server.server_address[:2]
-    host = host.decode() if isinstance(host, bytes) else host
-    print(f"onnx-lambda local gateway listening on http://{host}:{port}{prefix} (Ctrl-C to stop)", flush=True)
+def serve(host: str, port: int, stage: str) -> None:
+    """Serve until Ctrl-C; prints the URL once the model is loaded (INIT) and the socket listens. Raises OSError
+    when the address cannot be listened on."""
+    server = GatewayServer((host, port), LambdaInstance(), stage)
+    prefix = "" if stage == "$default" else f"/{stage}"
+    bound, bound_port = server.server_address[:2]
+    bound = bound.decode() if isinstance(bound, bytes) else bound
+    print(f"onnx-lambda local gateway listening on http://{bound}:{bound_port}{prefix} (Ctrl-C to stop)", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,22 +1,31 @@
-"""`make demo`: serve the default model through the real Lambda entry point and predict real digits.
-
-Starts the local API Gateway stand-in (the same ``handler.entrypoint.lambda_handler`` that runs in
-Lambda) on a free loopback port, sends held-out digits it never trained on to ``POST /predict``, prints
-each prediction beside the true label, and stops the server.
-"""
+"""``onnx-lambda demo`` (what `make demo` runs): serve the default model through the real Lambda entry point and
+predict real digits."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from onnx_lambda.errors import EXIT_OK, InputError
+from onnx_lambda.gateway_process import spawn_gateway
+from onnx_lambda.parsing import Commands, add_command, positive_int
 
-from handler.gateway_process import spawn_gateway
+if TYPE_CHECKING:
+    import numpy as np
+
+DETAILS = """
+Starts `onnx-lambda serve` (the local API Gateway stand-in in front of handler.entrypoint.lambda_handler,
+the function Lambda runs) on a free loopback port, sends held-out digits the model never trained on to
+POST /predict, prints each prediction beside the true label, and stops the server. The model and its
+held-out test set are what `make model` (`onnx-lambda export digits --out-dir models`) writes.
+"""
+EXAMPLES = """
+  onnx-lambda demo
+  onnx-lambda demo --count 5
+"""
 
 
 def _post(url: str, payload: dict[str, Any]) -> Any:
@@ -39,8 +48,10 @@ def _render(image: np.ndarray) -> list[str]:
     return ["".join(shades[min(4, int(value) // 4)] for value in row) for row in rows]
 
 
-def run(model: Path, test_set: Path, count: int) -> int:
-    """Serve ``model``, predict ``count`` held-out digits, print the table; returns the exit code."""
+def run(model: Path, test_set: Path, count: int) -> None:
+    """Serve ``model``, predict ``count`` held-out digits, print the table."""
+    import numpy as np  # noqa: PLC0415 - only this command reads arrays
+
     data = np.load(test_set)
     images, labels = data["X"][:count].astype(np.float32), data["y"][:count]
     with spawn_gateway(env={"MODEL_PATH": str(model)}) as gateway:
@@ -61,25 +72,22 @@ def run(model: Path, test_set: Path, count: int) -> int:
     print("score       " + "  ".join(f"{p['score']:^8.3f}" for p in answer["predictions"]))
     right = sum(label == str(int(true)) for label, true in zip(predicted, labels, strict=True))
     print(f"\n{right}/{count} correct. Try it yourself: `make serve`, then the README's curl examples.")
-    return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: python -m model_export.demo [--model PATH] [--test-set PATH] [--count N]."""
-    parser = argparse.ArgumentParser(prog="python -m model_export.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, default=Path("models/digits-cnn.onnx"))
-    parser.add_argument("--test-set", type=Path, default=Path("models/digits-test.npz"))
-    parser.add_argument("--count", type=int, default=12)
-    args = parser.parse_args(argv)
+def register(commands: Commands) -> None:
+    """``demo [--model --test-set --count]``."""
+    summary = "serve the default digits model and predict held-out digits"
+    parser = add_command(commands, "demo", summary, DETAILS, EXAMPLES)
+    parser.add_argument("--model", type=Path, default=Path("models/digits-cnn.onnx"), help="default: %(default)s")
+    parser.add_argument("--test-set", type=Path, default=Path("models/digits-test.npz"), help="default: %(default)s")
+    parser.add_argument("--count", type=positive_int, default=12, help="digits to predict (default: %(default)s)")
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Raises InputError when the model or its test set is missing."""
     for path in (args.model, args.test_set):
         if not path.is_file():
-            print(
-                f"error: {path} is missing; run `make model` (python -m model_export digits --out-dir models)",
-                file=sys.stderr,
-            )
-            return 2
-    return run(args.model, args.test_set, args.count)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            raise InputError(f"{path} is missing: run `make model` (onnx-lambda export digits --out-dir models)")
+    run(args.model, args.test_set, args.count)
+    return EXIT_OK

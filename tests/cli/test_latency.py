@@ -1,4 +1,4 @@
-"""GIVEN a model WHEN measured with onnx-lambda bench THEN INIT comes from the handler's loader and warm
+"""GIVEN a model WHEN measured with onnx-lambda latency THEN INIT comes from the handler's loader and warm
 latency from the real entry point, per batch size, as a table or JSON; a batch the function refuses is a
 row saying why, and a model it cannot serve is one line, exit 3. (No timing is asserted: a busy machine's
 figures mean nothing; that the measurement runs the real paths and reports coherent figures does.)"""
@@ -14,7 +14,7 @@ QUICK = ("--repeats", "20", "--init-runs", "2", "--batch-sizes", "1,4")
 
 
 def test_bench_reports_init_and_warm_latency_per_batch_size_as_json(default_model: Path) -> None:
-    result = run_cli("bench", str(default_model), *QUICK, "--json")
+    result = run_cli("latency", str(default_model), *QUICK, "--json")
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     figures = json.loads(result.stdout)
@@ -36,7 +36,7 @@ def test_bench_reports_init_and_warm_latency_per_batch_size_as_json(default_mode
 
 def test_bench_of_a_folder_loads_every_model_and_measures_the_default(default_model: Path) -> None:
     folder = default_model.parent  # models/: digits-cnn.onnx and digits-sklearn.onnx
-    result = run_cli("bench", str(folder), *QUICK, "--json")
+    result = run_cli("latency", str(folder), *QUICK, "--json")
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["model"]["name"] == "digits-cnn"  # the default: the first by name
@@ -46,7 +46,7 @@ def test_bench_of_a_folder_loads_every_model_and_measures_the_default(default_mo
 
 
 def test_bench_prints_a_table_and_points_at_make_bench(default_model: Path) -> None:
-    result = run_cli("bench", str(default_model), *QUICK, "--threads", "2")
+    result = run_cli("latency", str(default_model), *QUICK, "--threads", "2")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("model   digits-cnn version 1 (")
@@ -60,7 +60,7 @@ def test_bench_prints_a_table_and_points_at_make_bench(default_model: Path) -> N
 
 
 def test_a_batch_the_function_refuses_is_a_row_saying_why(default_model: Path) -> None:
-    result = run_cli("bench", str(default_model), *QUICK[:4], "--batch-sizes", "2,8", env={"MAX_BATCH_SIZE": "4"})
+    result = run_cli("latency", str(default_model), *QUICK[:4], "--batch-sizes", "2,8", env={"MAX_BATCH_SIZE": "4"})
     assert result.returncode == 0, result.stderr
     refused = next(line for line in result.stdout.splitlines() if line.split()[:1] == ["8"])
     assert "HTTP 413: " in refused
@@ -69,6 +69,6 @@ def test_a_batch_the_function_refuses_is_a_row_saying_why(default_model: Path) -
 
 def test_a_model_the_function_cannot_serve_is_one_line_exit_3(tmp_path: Path) -> None:
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
-    result = run_cli("bench", str(tmp_path / "broken.onnx"), *QUICK)
+    result = run_cli("latency", str(tmp_path / "broken.onnx"), *QUICK)
     assert result.returncode == 3
     assert one_error_line(result).startswith(f"error: MODEL_PATH={str(tmp_path / 'broken.onnx')!r} is not a loadable")

@@ -1,4 +1,4 @@
-"""``onnx-lambda bench``: a quick measurement of a user's own model through the handler's real code paths.
+"""``onnx-lambda latency``: a quick measurement of a user's own model through the handler's real code paths.
 
 Not the comparative benchmark (``make bench``: fresh processes, the PyTorch peer, the floor, charts); a
 minute's answer to "what will INIT and a warm request cost with my model", in this one process.
@@ -12,10 +12,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+from handler.contract import human_bytes
 from onnx_lambda.errors import EXIT_OK
 from onnx_lambda.function import configure, function_output, init_errors, load_entrypoint, resolve_model
 from onnx_lambda.parsing import MODEL_HELP, Commands, add_command, positive_int
-from onnx_lambda.progress import human_bytes
 
 DETAILS = """
 INIT: the handler's own loader (handler.model.load_model: the onnxruntime session with the function's
@@ -30,9 +30,9 @@ For the side-by-side report (this project vs the PyTorch peer vs bare onnxruntim
 processes, memory, the batch path, charts), run `make bench` in a clone: it writes docs/benchmarks.md.
 """
 EXAMPLES = """
-  onnx-lambda bench                                           # models/digits-cnn.onnx
-  onnx-lambda bench models/my-model.onnx --batch-sizes 1,16,256
-  onnx-lambda bench models/my-model.onnx --threads 2 --repeats 500 --json
+  onnx-lambda latency                                           # models/digits-cnn.onnx
+  onnx-lambda latency models/my-model.onnx --batch-sizes 1,16,256
+  onnx-lambda latency models/my-model.onnx --threads 2 --repeats 500 --json
 """
 
 
@@ -45,9 +45,9 @@ def batch_sizes(text: str) -> list[int]:
 
 
 def register(commands: Commands) -> None:
-    """``bench [MODEL] [--batch-sizes --repeats --init-runs --threads --json]``."""
+    """``latency [MODEL] [--batch-sizes --repeats --init-runs --threads --json]``."""
     summary = "measure INIT and warm latency of a model through the handler"
-    parser = add_command(commands, "bench", summary, DETAILS, EXAMPLES)
+    parser = add_command(commands, "latency", summary, DETAILS, EXAMPLES)
     parser.add_argument("model", nargs="?", metavar="MODEL.onnx", help=MODEL_HELP)
     parser.add_argument("--batch-sizes", type=batch_sizes, default=[1, 8, 64], help="default: 1,8,64")
     parser.add_argument("--repeats", type=positive_int, default=200, help="timed calls per batch size (default: 200)")
@@ -62,13 +62,13 @@ def run(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     configure(model)
     os.environ["ORT_INTRA_OP_THREADS"] = str(args.threads)
-    from onnx_lambda import bench_measure  # noqa: PLC0415 - imports the handler, after configure
+    from onnx_lambda import latency_measure  # noqa: PLC0415 - imports the handler, after configure
 
     with init_errors(), function_output(False):
-        init = bench_measure.measure_init(args.init_runs)
+        init = latency_measure.measure_init(args.init_runs)
     handler = load_entrypoint(model, show_logs=False)
     with function_output(False):  # its log and EMF lines go nowhere, as cheaply as make bench's
-        warm = [bench_measure.measure_warm(handler, size, args.repeats) for size in args.batch_sizes]
+        warm = [latency_measure.measure_warm(handler, size, args.repeats) for size in args.batch_sizes]
     figures = {"model": describe(model), "threads": args.threads, "init": init, "warm": warm}
     print(json.dumps(figures, indent=2) if args.json else render(figures, args.repeats))
     return EXIT_OK
