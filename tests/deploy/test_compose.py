@@ -1,7 +1,8 @@
-"""GIVEN compose.yaml WHEN it is read beside the Dockerfile, the handler's settings, the README and the dev lock
-THEN both function services run the one image the Dockerfile builds (the HTTP one with the README's entry point,
+"""GIVEN compose.yaml WHEN it is read beside the Dockerfile, the handler's settings, the docs and the dev lock
+THEN both function services run the one image the Dockerfile builds (the HTTP one with the documented entry point,
 the Lambda one unchanged), as Lambda's user on a read-only root with the model folder mounted read-only, set only
-variables the function reads, publish the ports the README gives, and run the moto the tests run."""
+variables the function reads, publish the ports the docs give ("Run the image anywhere", docs/deploy.md), and run
+the moto the tests run."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from handler.settings import ENV_NAMES
+from tests.testkit import docs_pages
 from tests.testkit.locks import DEV_LOCK, read_lock
 from tests.testkit.paths import REPO
 
@@ -32,8 +34,7 @@ def test_both_functions_run_the_one_image_the_http_one_with_the_documented_entry
     assert http["entrypoint"] == HTTP_MODE
     assert "entrypoint" not in function  # the image's own entry point and CMD, as Lambda runs them
     assert "command" not in function
-    readme = (REPO / "README.md").read_text()
-    assert "--entrypoint python onnx-lambda -m handler.http_host" in readme
+    assert docs_pages.holding("--entrypoint python onnx-lambda -m handler.http_host")  # docs/deploy.md today
     assert "--entrypoint python IMAGE -m handler.http_host" in (REPO / "Dockerfile").read_text()
 
 
@@ -51,7 +52,7 @@ def test_only_variables_the_function_or_its_runtime_reads_are_set() -> None:
         assert variables - set(ENV_NAMES.values()) - RUNTIME_VARIABLES == set(), name
 
 
-def test_ports_are_the_readmes_and_moto_is_the_version_the_tests_run() -> None:
+def test_ports_are_the_documented_ones_and_moto_is_the_version_the_tests_run() -> None:
     found = services()
     assert (found["http"]["ports"], found["lambda"]["ports"]) == (["8080:8080"], ["9000:8080"])
     moto = [pin.version for pin in read_lock(DEV_LOCK).pins if pin.name == "moto"]

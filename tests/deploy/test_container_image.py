@@ -67,7 +67,7 @@ PREDICT = {"instances": [[0.0] * 64]}
 # Each variant's build argument, and the top-level modules it drops.
 VARIANTS = {"HTTP_HOST=false": ("uvicorn", "h11", "click"), "IMAGE_INPUTS=false": ("PIL", "multipart")}
 # The variants cost make test about 45 s on a cold cache (a pip step each), so they are built on request:
-# ONNX_LAMBDA_IMAGE_VARIANTS=1 make test (their sizes, measured so, are in the README and the CHANGELOG).
+# ONNX_LAMBDA_IMAGE_VARIANTS=1 make test (their sizes, measured so, are in docs/deploy.md and the CHANGELOG).
 WITH_VARIANTS = os.environ.get("ONNX_LAMBDA_IMAGE_VARIANTS") == "1"
 BUILT_VARIANTS = VARIANTS if WITH_VARIANTS else {}
 BUILDS = {"": (), **{argument: (argument,) for argument in BUILT_VARIANTS}, "3.11": ("PYTHON_VERSION=3.11",)}
@@ -248,10 +248,10 @@ def test_python_3_11_stops_at_the_dockerfiles_guard(builds: dict[str, Built]) ->
 
 
 def test_the_readmes_section_runs_as_written(podman: Podman, image: str) -> None:
-    """README "Run the image anywhere", command by command (`docker` answered by podman, host ports free ones)."""
+    """docs/deploy.md, "Run the image anywhere", command by command (`docker` answered by podman, host ports free)."""
     printed = [entry.stdout for entry in run_section(podman) if entry.command.startswith("curl")]
     health, predicted, invoked = (json.loads(text) for text in printed)
     assert (health["ready"], health["init"]["initialization_type"]) == (True, "local")
-    assert [p["label"] for p in predicted["predictions"]] == ["0"]  # the README's digit is a zero
+    assert [p["label"] for p in predicted["predictions"]] == ["0"]  # the page's digit is a zero
     assert invoked["statusCode"] == 200
     assert [p["label"] for p in json.loads(invoked["body"])["predictions"]]

@@ -1,8 +1,8 @@
-"""GIVEN the curl command lines of README.md, read from its code blocks as a user copies them WHEN each runs against
-the real local server THEN it exits 0 and prints JSON with the fields the README promises, and its predictions are
-onnxruntime's own.
+"""GIVEN the curl command lines of README.md and the docs/ pages (testkit.docs_pages), read from their code blocks as
+a user copies them WHEN each runs against the real local server THEN it exits 0 and prints JSON with the fields the
+page promises, and its predictions are onnxruntime's own.
 
-The substitution is strict: only the base URL is replaced, and only the one the README uses for `make serve`
+The substitution is strict: only the base URL is replaced, and only the one the pages use for `make serve`
 (localhost:8080). A command for the deployed, authenticated API is skipped by name from DEPLOYED_ONLY, never
 silently; a command with any other host, or a curl option this test does not know, fails.
 """
@@ -20,21 +20,21 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tests.testkit.paths import REPO
+from tests.testkit import docs_pages
 from tests.testkit.readme_examples import RUN_MARK
 from tests.testkit.server import LocalServer
 
 Oracle = Callable[[np.ndarray], dict[str, np.ndarray]]
 
-# The base URL `make serve` listens on, as the README writes it (with or without a scheme).
+# The base URL `make serve` listens on, as the pages write it (with or without a scheme).
 LOCAL = re.compile(r"^(?:http://)?(?:localhost|127\.0\.0\.1):8080(?P<path>/\S*)?$")
-# README commands for a deployed stack: they need its URL and AWS credentials, so they cannot run here.
+# Documented commands for a deployed stack: they need its URL and AWS credentials, so they cannot run here.
 DEPLOYED_ONLY = {"${API}predict": "the deployed HTTP API with IAM auth: needs a stack and SigV4 credentials"}
-# curl's options as the README uses them; anything else fails the test until it is added here on purpose.
+# curl's options as the pages use them; anything else fails the test until it is added here on purpose.
 TAKES_VALUE = {"-H", "--header", "-d", "--data", "--data-raw", "--data-binary", "-X", "--request"}
 TAKES_VALUE |= {"-u", "--user", "--aws-sigv4", "-o", "--output", "-w", "--write-out", "--json"}
 FLAGS = {"-s", "--silent", "-S", "--show-error", "-f", "--fail", "--fail-with-body", "-i", "--include", "-v"}
-# What each served path answers, by the README's own route table.
+# What each served path answers, by the route table of docs/api.md.
 FIELDS = {
     "/health": {"status", "ready", "model", "init"},
     "/predict": {"model_name", "model_version", "predictions"},
@@ -47,14 +47,20 @@ FIELDS = {
 
 @dataclass(frozen=True)
 class CurlLine:
-    """One curl command of README.md: where it starts, and its text with continuation lines joined."""
+    """One curl command of a page: where it starts, and its text with continuation lines joined."""
 
     line: int
     text: str
+    page: str = "<markdown>"
+
+    @property
+    def where(self) -> str:
+        """``docs/api.md line 12``: where a reader finds it."""
+        return f"{self.page} line {self.line}"
 
     @property
     def argv(self) -> list[str]:
-        """The words the shell would pass to curl (README commands use no expansion the local ones need)."""
+        """The words the shell would pass to curl (documented commands use no expansion the local ones need)."""
         return shlex.split(self.text.replace("\\\n", " "))
 
     def url(self) -> str:
@@ -65,10 +71,10 @@ class CurlLine:
             if word in TAKES_VALUE:
                 next(words)
             elif word.startswith("-"):
-                assert word in FLAGS, f"README line {self.line}: curl option {word!r} is unknown to this test"
+                assert word in FLAGS, f"{self.where}: curl option {word!r} is unknown to this test"
             else:
                 urls.append(word)
-        assert len(urls) == 1, f"README line {self.line}: expected one URL, found {urls}"
+        assert len(urls) == 1, f"{self.where}: expected one URL, found {urls}"
         return urls[0]
 
     def data(self) -> Any:
@@ -77,13 +83,13 @@ class CurlLine:
         return json.loads(argv[argv.index("-d") + 1]) if "-d" in argv else None
 
 
-# A block the README marks so is run whole against its own model by testkit.readme_examples' users.
+# A block a page marks so is run whole against its own model by testkit.readme_examples' users.
 EXAMPLE_RUN = RUN_MARK
 
 
-def curl_lines(markdown: str) -> list[CurlLine]:
+def curl_lines(markdown: str, page: str = "<markdown>") -> list[CurlLine]:
     """Every command in the Markdown's code blocks that starts with curl, continued while a line ends in a
-    backslash or a quote is still open (the README's multi-line -d '{...}'), except in an example-run block."""
+    backslash or a quote is still open (docs/api.md's multi-line -d '{...}'), except in an example-run block."""
     found: list[CurlLine] = []
     in_block, start, text, previous, skipped = False, 0, "", "", False
     for number, line in enumerate(markdown.splitlines(), start=1):
@@ -99,9 +105,9 @@ def curl_lines(markdown: str) -> list[CurlLine]:
         elif in_block and line.lstrip().startswith("curl "):
             start, text = number, line.lstrip()
         if text and not _continues(text):
-            found.append(CurlLine(start, text))
+            found.append(CurlLine(start, text, page))
             text = ""
-    assert not text, f"README line {start}: a curl command is never closed"
+    assert not text, f"{page} line {start}: a curl command is never closed"
     return found
 
 
@@ -115,11 +121,11 @@ def _continues(text: str) -> bool:
     return False
 
 
-CURL_LINES = curl_lines((REPO / "README.md").read_text())
+CURL_LINES = [line for page in docs_pages.pages() for line in curl_lines(page.read_text(), docs_pages.name(page))]
 
 
 def local_path(command: CurlLine) -> str | None:
-    """The path a local command asks for, or None when its URL is not the README's local base."""
+    """The path a local command asks for, or None when its URL is not the pages' local base."""
     match = LOCAL.fullmatch(command.url())
     return (match["path"] or "/") if match else None
 
@@ -129,20 +135,20 @@ def test_readme_curl_lines_are_all_local_or_listed_as_deployed_only() -> None:
     deployed = [c for c in CURL_LINES if local_path(c) is None]
     assert len(local) >= 6, [c.text for c in CURL_LINES]
     assert set(local) <= set(FIELDS), set(local) - set(FIELDS)
-    # Every other one is named in DEPLOYED_ONLY, signs its request, and every name there is still in the README.
+    # Every other one is named in DEPLOYED_ONLY, signs its request, and every name there is still on a page.
     assert sorted(c.url() for c in deployed) == sorted(DEPLOYED_ONLY)
     assert all("--aws-sigv4" in c.argv for c in deployed)
 
 
-@pytest.mark.parametrize("command", CURL_LINES, ids=lambda c: f"README-line-{c.line}")
+@pytest.mark.parametrize("command", CURL_LINES, ids=lambda c: f"{c.page}-line-{c.line}")
 def test_readme_curl_line_runs_against_the_local_server(
     command: CurlLine, server: LocalServer, curl: str, oracle: Oracle
 ) -> None:
     url = command.url()
     if url in DEPLOYED_ONLY:
-        pytest.skip(f"README line {command.line} ({url}): {DEPLOYED_ONLY[url]}")
+        pytest.skip(f"{command.where} ({url}): {DEPLOYED_ONLY[url]}")
     path = local_path(command)
-    assert path, f"README line {command.line}: the host of {url!r} is neither localhost:8080 nor in DEPLOYED_ONLY"
+    assert path, f"{command.where}: the host of {url!r} is neither localhost:8080 nor in DEPLOYED_ONLY"
     argv = [curl if word == "curl" else server.url + path if word == url else word for word in command.argv]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -1,8 +1,8 @@
-"""GIVEN the README's "Export your own model" examples (a scikit-learn pipeline and a PyTorch module) WHEN a
-newcomer copies them into an empty folder and runs them as written THEN each exports a model that the
-function serves and that answers like the model it came from.
+"""GIVEN the "Export your own model" examples (a scikit-learn pipeline and a PyTorch module; docs/export.md today,
+found on whichever page of README.md and docs/ holds them) WHEN a newcomer copies them into an empty folder and runs
+them as written THEN each exports a model that the function serves and that answers like the model it came from.
 
-The README marks what to copy with HTML comments GitHub does not show: ``<!-- example-file: NAME -->``
+The page marks what to copy with HTML comments GitHub does not show: ``<!-- example-file: NAME -->``
 before a block saved as NAME, ``<!-- example-run -->`` before a shell block whose commands are run in
 order (a line ending in a backslash continues), in a fresh folder with the project's venv first on PATH.
 """
@@ -19,18 +19,18 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_iris
 
+from tests.testkit import docs_pages
 from tests.testkit.invoke import caller, runtime_for
-from tests.testkit.paths import REPO
 
 MARK = re.compile(r"^<!-- (example-file: (?P<name>\S+)|example-run) -->\n```[a-z]*\n(?P<body>.*?)^```", re.M | re.S)
 IRIS_LABELS = ["setosa", "versicolor", "virginica"]
 
 
-def examples(readme: str) -> tuple[dict[str, str], list[str]]:
-    """The files to write (name -> text) and the commands to run, in README order."""
+def examples(markdown: str) -> tuple[dict[str, str], list[str]]:
+    """The files to write (name -> text) and the commands to run, in page order."""
     files: dict[str, str] = {}
     commands: list[str] = []
-    for found in MARK.finditer(readme):
+    for found in MARK.finditer(markdown):
         if found["name"]:
             files[found["name"]] = found["body"]
             continue
@@ -41,8 +41,13 @@ def examples(readme: str) -> tuple[dict[str, str], list[str]]:
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty folder with the README's example files in it, after running its example commands there."""
-    files, commands = examples((REPO / "README.md").read_text())
+    """An empty folder with the pages' example files in it, after running their example commands there."""
+    files: dict[str, str] = {}
+    commands: list[str] = []
+    for page in docs_pages.pages():
+        found_files, found_commands = examples(page.read_text())
+        files.update(found_files)
+        commands += found_commands
     assert set(files) >= {"train_iris.py", "tabular_net.py"}, sorted(files)
     assert any(command.startswith("onnx-lambda export torch") for command in commands), commands
     where = tmp_path_factory.mktemp("newcomer")
@@ -54,7 +59,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         done = subprocess.run(
             ["bash", "-c", command], cwd=where, env=env, capture_output=True, text=True, timeout=300, check=False
         )
-        assert done.returncode == 0, f"README command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+        assert done.returncode == 0, f"documented command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
     return where
 
 

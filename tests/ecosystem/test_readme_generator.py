@@ -1,5 +1,5 @@
-"""GIVEN the README's "Serve a text generator" section WHEN a newcomer copies its file into an empty folder and
-runs its commands as written (the server in the background, as the README starts it) THEN each generated name is
+"""GIVEN the "Serve a text generator" section (docs/examples.md) WHEN a newcomer copies its file into an empty folder
+and runs its commands as written (the server in the background, as the page starts it) THEN each generated name is
 the one the trained module gives through the user's own PyTorch sampling loop with the same seed."""
 
 from __future__ import annotations

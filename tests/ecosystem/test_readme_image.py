@@ -1,7 +1,7 @@
-"""GIVEN the README's "Serve an image classifier" section WHEN a newcomer copies its two files into an empty folder
-and runs its commands as written (the server in the background, as the README starts it) THEN the image body and
-the multipart upload are answered with the classes the trained ShapesNet gives on the user's own preprocessing of
-the same files, the top three best first."""
+"""GIVEN the "Serve an image classifier" section (docs/examples.md) WHEN a newcomer copies its two files into an
+empty folder and runs its commands as written (the server in the background, as the page starts it) THEN the image
+body and the multipart upload are answered with the classes the trained ShapesNet gives on the user's own
+preprocessing of the same files, the top three best first."""
 
 from __future__ import annotations
 

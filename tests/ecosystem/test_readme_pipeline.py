@@ -1,9 +1,9 @@
-"""GIVEN the README's "Serve a scikit-learn pipeline" section WHEN a newcomer copies its file into an empty folder
-and runs its commands as written (the server in the background, as the README starts it) THEN the exported
-pipeline answers the README's curl exactly as pipeline.predict does on the same rows, and scoring the labelled
+"""GIVEN the "Serve a scikit-learn pipeline" section (docs/examples.md) WHEN a newcomer copies its file into an empty
+folder and runs its commands as written (the server in the background, as the page starts it) THEN the exported
+pipeline answers the page's curl exactly as pipeline.predict does on the same rows, and scoring the labelled
 CSV reports the accuracy scikit-learn computes, with a confusion matrix that is a real PNG image.
 
-The README's section is run by testkit.readme_examples, as a newcomer runs it.
+The section is run by testkit.readme_examples, as a newcomer runs it.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tests.testkit.readme_examples import example, ran
 
 @pytest.fixture(scope="module")
 def newcomer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Any]]]:
-    """The folder after the README's commands ran in it, and each curl's request and answer."""
+    """The folder after the section's commands ran in it, and each curl's request and answer."""
     assert example("pipeline").outline() == (
         ["train_customers.py"],
         [

@@ -1,6 +1,6 @@
-"""GIVEN the README's "Serve a text classifier" section WHEN a newcomer copies its file into an empty folder and runs
-its commands as written (the server in the background, as the README starts it) THEN the exported pipeline
-answers the README's curl with pipeline.predict_proba's own classes, best first, on the same texts."""
+"""GIVEN the "Serve a text classifier" section (docs/examples.md) WHEN a newcomer copies its file into an empty folder
+and runs its commands as written (the server in the background, as the page starts it) THEN the exported pipeline
+answers the page's curl with pipeline.predict_proba's own classes, best first, on the same texts."""
 
 from __future__ import annotations
 

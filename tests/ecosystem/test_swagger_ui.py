@@ -59,7 +59,7 @@ def operation(page: Page, method: str, path: str) -> Locator:
 
 def screenshot(page: Page, top: Locator, bottom: Locator, path: Path) -> None:
     """The page from TOP's upper edge to BOTTOM's lower one: the call and its answer, not the long list of
-    documented responses below them (the README shows this picture)."""
+    documented responses below them (docs/api.md shows this picture)."""
     upper, lower = page_top(top), page_top(bottom) + bottom.evaluate("element => element.offsetHeight")
     width = page.viewport_size["width"] if page.viewport_size else 1280
     page.screenshot(

@@ -1,5 +1,6 @@
-"""The README's "Run the image anywhere" commands, run as written with `docker` answered by podman (testkit.container's
-private store and configuration), from the repository root: only the host ports are changed, to free ones."""
+"""The "Run the image anywhere" commands (docs/deploy.md; found by their mark on whichever page holds them), run as
+written with `docker` answered by podman (testkit.container's private store and configuration), from the repository
+root: only the host ports are changed, to free ones."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.testkit.readme_examples import example
 SECTION = "Run-the-image-anywhere"
 HOST_PORT = re.compile(r"(-p |localhost:)(8080|9000)\b")
 SHIM = """#!/bin/sh
-# `docker` for the README's commands: podman on the tests' store; a build as testkit.container.build does it.
+# `docker` for the documented commands: podman on the tests' store; a build as testkit.container.build does it.
 if [ "$1" = build ]; then shift; exec {podman} build --pull=never --format docker {volumes} "$@"; fi
 exec {podman} "$@"
 """
@@ -27,7 +28,7 @@ exec {podman} "$@"
 
 @dataclass(frozen=True)
 class Ran:
-    """One README command as run, and what it printed."""
+    """One documented command as run, and what it printed."""
 
     command: str
     stdout: str
@@ -51,7 +52,7 @@ def _run(command: str, env: dict[str, str], timeout_s: float) -> Ran:
     done = subprocess.run(
         ["bash", "-c", command], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
     )
-    assert done.returncode == 0, f"README command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+    assert done.returncode == 0, f"documented command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
     return Ran(command, done.stdout)
 
 

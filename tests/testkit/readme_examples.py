@@ -1,7 +1,9 @@
-"""The README's worked examples, run as a newcomer runs them: files copied into an empty folder, commands run there.
+"""The documentation's worked examples, run as a newcomer runs them: files copied into an empty folder, commands run
+there.
 
-The README marks what to copy with comments GitHub does not show: ``<!-- example-file: SECTION NAME -->`` before a
-file, ``<!-- example-run: SECTION -->`` before its commands. A command ending in ``&`` is a server started in the
+README.md and the docs/ pages (testkit.docs_pages) mark what to copy with comments GitHub does not show:
+``<!-- example-file: SECTION NAME -->`` before a file, ``<!-- example-run: SECTION -->`` before its commands; a
+section is found on whichever page holds it. A command ending in ``&`` is a server started in the
 background and waited for; only its port is changed (8080 to a free one, everywhere). What each curl printed is
 kept for the test to check against the model it trained.
 """
@@ -22,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from tests.testkit import docs_pages
 from tests.testkit.aws import free_port
-from tests.testkit.paths import REPO
 
 RUN_MARK = "<!-- example-run:"
 MARK = re.compile(
@@ -33,9 +35,57 @@ MARK = re.compile(
 )
 
 
+# Every mark, well formed or not, and the four forms the extractors read: ``example-file: SECTION NAME`` and
+# ``example-run: SECTION`` (run here), and the unnamed ``example-file: NAME`` and ``example-run`` of the export
+# examples (run by tests/ecosystem/test_readme_examples.py).
+ANY_MARK = re.compile(r"^<!-- example-(?:file|run)\b.*$", re.M)
+FORMS = re.compile(
+    r"<!-- example-(?:file: (?P<file_section>\S+) \S+|file: \S+|run: (?P<run_section>\S+)|run) -->",
+)
+UNNAMED = ""
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One example mark on a page: where it is, the comment, and whether a code block follows it at once."""
+
+    page: str
+    line: int
+    comment: str
+    before_block: bool
+
+    @property
+    def well_formed(self) -> bool:
+        """One of the four forms the extractors read (any other is skipped by them, so it would run nothing)."""
+        return FORMS.fullmatch(self.comment) is not None
+
+    @property
+    def section(self) -> str:
+        """The section it belongs to; UNNAMED for the export examples' marks, which name none."""
+        found = FORMS.fullmatch(self.comment)
+        return (found["file_section"] or found["run_section"] or UNNAMED) if found else self.comment
+
+    @property
+    def runs(self) -> bool:
+        """A mark of commands (example-run), not of a file to write."""
+        return self.comment.startswith("<!-- example-run")
+
+
+def marks() -> list[Mark]:
+    """Every example mark of README.md and the docs/ pages, in page order."""
+    found: list[Mark] = []
+    for page in docs_pages.pages():
+        text = page.read_text()
+        for match in ANY_MARK.finditer(text):
+            following = text[match.end() + 1 :].split("\n", 1)[0]
+            line = text.count("\n", 0, match.start()) + 1
+            found.append(Mark(docs_pages.name(page), line, match[0], following.startswith("```")))
+    return found
+
+
 @dataclass
 class Example:
-    """One section's files and commands, as the README gives them."""
+    """One section's files and commands, as its page gives them."""
 
     files: dict[str, str] = field(default_factory=dict)
     commands: list[str] = field(default_factory=list)
@@ -47,7 +97,7 @@ class Example:
 
 @dataclass(frozen=True)
 class Printed:
-    """A curl the README runs, and what it printed."""
+    """A curl the page runs, and what it printed."""
 
     command: str
     stdout: str
@@ -59,9 +109,9 @@ class Printed:
 
 
 def example(section: str) -> Example:
-    """The section's files and commands, in README order."""
+    """The section's files and commands, in page order (README.md first, then docs/ by name)."""
     found = Example()
-    for match in MARK.finditer((REPO / "README.md").read_text()):
+    for match in (match for page in docs_pages.pages() for match in MARK.finditer(page.read_text())):
         if match["file_section"] == section:
             found.files[match["name"]] = match["body"]
         elif match["run_section"] == section:
@@ -94,7 +144,8 @@ def ran(section: str, where: Path, timeout_s: float = 300) -> Iterator[list[Prin
                 timeout=timeout_s,
                 check=False,
             )
-            assert done.returncode == 0, f"README command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            failed = f"documented command failed: {command}\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            assert done.returncode == 0, failed
             if command.startswith("curl"):
                 printed.append(Printed(command, done.stdout))
         yield printed
@@ -105,7 +156,7 @@ def ran(section: str, where: Path, timeout_s: float = 300) -> Iterator[list[Prin
 
 
 def wait_ready(url: str, timeout_s: float = 90.0) -> None:
-    """Until ``url`` answers 200 (a server the README started in the background)."""
+    """Until ``url`` answers 200 (a server the page started in the background)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -114,11 +165,11 @@ def wait_ready(url: str, timeout_s: float = 90.0) -> None:
                     return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError(f"the README's server never became ready at {url}")
+    raise AssertionError(f"the documented server never became ready at {url}")
 
 
 def load_module(path: Path) -> ModuleType:
-    """A Python file the README had the newcomer write, imported as the test's own module."""
+    """A Python file the page had the newcomer write, imported as the test's own module."""
     spec = importlib.util.spec_from_file_location(f"readme_{path.stem}", path)
     assert spec is not None
     assert spec.loader is not None
