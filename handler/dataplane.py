@@ -143,13 +143,13 @@ class DataPlane:
         return self.repository.default.report if self.repository else None
 
     def find(self, name: str | None = None, version: str | None = None) -> OnnxModel:
-        """The model a request names (the default one when it names none); NotReady while loading, NotFound
-        naming what is served."""
+        """The model a request names (the default one when it names none, at ``version`` when it names one);
+        NotReady while loading, NotFound naming what is served."""
         if self.repository is None:
             raise NotReady(NOT_READY)
-        if name is None:
+        if name is None and version is None:
             return self.repository.default.model
-        return self.repository.find(name, version)
+        return self.repository.find(name or self.repository.default.model.info.name, version)
 
     def run(
         self,

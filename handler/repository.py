@@ -4,7 +4,8 @@ Two layouts, as people already keep models: a flat folder of ``NAME.onnx`` files
 from the file's metadata, as ``model_export`` writes them, else the file name and "1"), and Triton's model
 repository, ``NAME/VERSION/model.onnx``. Every model is loaded and warmed up at INIT, so a broken one fails
 the function before it serves anything, and each holds its own onnxruntime session in memory for the life
-of the instance: memory grows with the sum of the models (see the README's "Many models" for the trade-off).
+of the instance: memory grows with the sum of the models (see docs/api.md "Many models, one function" for the
+trade-off).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class LoadedModel:
 
 def version_order(version: str) -> tuple[int, int | str]:
     """Numeric versions by number (Triton's "latest" is the highest), others after them, by text."""
-    return (0, int(version)) if version.isdigit() else (1, version)
+    return (0, int(version)) if version.isascii() and version.isdigit() else (1, version)  # "²" is a digit
 
 
 def repository_files(directory: Path) -> list[ModelFile]:
