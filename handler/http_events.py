@@ -35,6 +35,10 @@ def _with_root(scope: Scope, root_path: str) -> Scope:
     return scope
 
 
+# The headers Mangum parses into the ASGI scope's server (host, port): left out of a refusal's copy of the event.
+UNREAD = frozenset({"host", "x-forwarded-port"})
+
+
 class StagedRestApi(APIGateway):
     """REST API (payload v1): the stage prefix is requestContext.path minus the resource path."""
 
@@ -119,7 +123,7 @@ class EventAdapter:
         readable: dict[str, Any] = {**event, "body": "", "isBase64Encoded": False}
         for key in ("headers", "multiValueHeaders"):
             if isinstance(event.get(key), dict):
-                readable[key] = {name: value for name, value in event[key].items() if name.lower() != "host"}
+                readable[key] = {name: value for name, value in event[key].items() if name.lower() not in UNREAD}
         body = json.dumps(error).encode()
         refusal: Response = {"status": status, "headers": [[b"content-type", b"application/json"]], "body": body}
         answer: dict[str, Any] = self.mangum.infer(readable, context)(refusal)
@@ -139,6 +143,11 @@ def unreadable_event(event: dict[str, Any]) -> str | None:
     try:
         get_server_and_port(headers)
     except ValueError:
+        if ":" not in str(headers.get("host", "")):  # Mangum then reads the port from X-Forwarded-Port
+            return (
+                f"the X-Forwarded-Port header {str(headers.get('x-forwarded-port'))[:80]!r} cannot be read: "
+                "expected a port number"
+            )
         return (
             f"the Host header {str(headers.get('host'))[:80]!r} cannot be read: expected a host name or IPv4 "
             "address, optionally followed by ':' and a port number"

@@ -156,6 +156,7 @@ def invalid_fields(errors: Sequence[Any]) -> str:
     for error in errors[:5]:
         got = error.get("input")
         shown = json.dumps(got)[:80] if isinstance(got, str | int | float | bool) else type(got).__name__
-        parts.append(f"{_location(error.get('loc', ()))}: {error.get('msg')} (got {shown})")
+        where = _location(error.get("loc", ())) or "the body"  # a rule on the whole body has no location
+        parts.append(f"{where}: {error.get('msg')} (got {shown})")
     more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
     return "; ".join(parts) + more

@@ -30,6 +30,15 @@ DEFAULT_DOCS_ASSETS_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5"
 # Lambda allocates CPU in proportion to memory: 1,769 MB buys one full vCPU.
 MB_PER_VCPU = 1769
 
+# The environment variable of each setting, written here rather than by pydantic-settings' BaseSettings (2.16.3).
+# Importing pydantic_settings adds 16.5-21 ms to the API function's cold path (median of 21 fresh processes on top
+# of `import handler.entrypoint`, two runs; min 14.9 ms; 67-83 ms on top of pydantic alone): 32 modules, argparse,
+# python-dotenv and every settings source it offers (CLI, dotenv, TOML, YAML, AWS, Azure, GCP secrets), for a
+# runtime dependency of 642 kB installed plus python-dotenv's 120 kB (bench/dependency_costs.py imports). Nor would
+# it replace this map cleanly: four names differ from their field's (ORT_, POWERTOOLS_, _SECONDS) and the tests read
+# the names from here; an empty or blank value means the default but an empty prefix is the whole bucket
+# (EMPTY_MEANS_EMPTY), where env_ignore_empty is one switch for every field and keeps a blank value; and
+# settings_from_env reads whatever mapping it is given, where BaseSettings reads os.environ.
 ENV_NAMES: dict[str, str] = {
     "model_path": "MODEL_PATH",
     "model_name": "MODEL_NAME",

@@ -100,11 +100,13 @@ class InferenceResponse(BaseModel):
 
 
 class Prediction(BaseModel):
-    """One instance's result: label and probabilities for classifiers, raw outputs otherwise."""
+    """One instance's result: label and probabilities for classifiers, the text for generators, raw outputs
+    otherwise."""
 
     label: str | None = None
     score: float | None = Field(default=None, description="Probability of the predicted label")
     probabilities: dict[str, float] | None = None
+    text: str | None = Field(default=None, description="What a generator (a model exported with a vocabulary) wrote")
     outputs: dict[str, Any] | None = None
 
 

@@ -16,7 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from aws_lambda_powertools.logging import correlation_paths
+
 from handler.dispatch import EventSource
+
+# Where the first record's id is, for the two kinds Powertools' correlation_paths has no constant for.
+S3_REQUEST_ID = 'Records[0].responseElements."x-amz-request-id"'
+SQS_MESSAGE_ID = "Records[0].messageId"
 
 
 def _first_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -41,11 +47,7 @@ class S3NotificationEvent(_RecordsEvent):
 
     kind = "S3 event notification"
     event_source = "aws:s3"
-
-    @classmethod
-    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
-        elements = _first_record(event).get("responseElements") or {}
-        return str(elements.get("x-amz-request-id")) if isinstance(elements, Mapping) else None
+    correlation_path = S3_REQUEST_ID
 
 
 class SqsEvent(_RecordsEvent):
@@ -53,10 +55,7 @@ class SqsEvent(_RecordsEvent):
 
     kind = "SQS messages (S3 notifications or inference jobs)"
     event_source = "aws:sqs"
-
-    @classmethod
-    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
-        return str(_first_record(event).get("messageId") or "") or None
+    correlation_path = SQS_MESSAGE_ID
 
 
 def _eventbridge(event: Mapping[str, Any], source: str, detail_type: str) -> bool:
@@ -67,28 +66,22 @@ class EventBridgeObjectCreated(EventSource):
     """S3's "Object Created" event through EventBridge."""
 
     kind = "EventBridge S3 Object Created"
+    correlation_path = correlation_paths.EVENT_BRIDGE
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
         return _eventbridge(event, "aws.s3", "Object Created")
-
-    @classmethod
-    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
-        return str(event.get("id") or "") or None
 
 
 class ScheduleEvent(EventSource):
     """A schedule firing: score what is new under a prefix."""
 
     kind = 'EventBridge schedule ("Scheduled Event" or {"score_prefix": ...})'
+    correlation_path = correlation_paths.EVENT_BRIDGE  # a rule's own input ({"score_prefix": ...}) has no id: None
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:
         return _eventbridge(event, "aws.events", "Scheduled Event") or isinstance(event.get("score_prefix"), Mapping)
-
-    @classmethod
-    def correlation_id(cls, event: Mapping[str, Any]) -> str | None:
-        return str(event.get("id") or "") or None
 
 
 def _is_listed_object(item: Any) -> bool:
@@ -99,6 +92,7 @@ class DistributedMapItem(EventSource):
     """One item (or one ItemBatcher batch) of a Step Functions Distributed Map over an S3 prefix."""
 
     kind = "Step Functions Distributed Map item (S3 ListObjectsV2)"
+    correlation_path = None  # an item carries no id of the execution; the Lambda request id is in every line
 
     @classmethod
     def claims(cls, event: Mapping[str, Any]) -> bool:

@@ -217,7 +217,7 @@ def test_a_tensor_the_model_does_not_take_is_refused_with_a_summary_naming_only_
     [
         ({"instances": []}, "predict: invalid job: instances: List should have at least 1 item after validation"),
         ({"instances": [ROW], "instance": [ROW]}, "predict: invalid job: instance: Extra inputs are not permitted"),
-        ({}, "expected exactly one of instances, inputs, dataframe_split, dataframe_records; got none"),
+        ({}, "predict: invalid job: the body: Value error, expected exactly one of instances, inputs, dataframe_split"),
         ({"inputs": [{"name": "input"}]}, "infer: invalid job: inputs[0].shape: Field required (got dict); "),
     ],
     ids=["no-instances", "misspelt-field", "empty", "tensor-without-shape"],

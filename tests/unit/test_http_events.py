@@ -140,8 +140,24 @@ def test_an_answer_is_oversized_only_past_lambdas_limit_and_small_bodies_are_nev
         ({"headers": {"host": "api.test:8443"}}, None),
         ({"multiValueHeaders": {"Host": ["one:1", "two:2"]}}, f"the Host header 'one:1, two:2' {BAD_HOST}"),
         ({"headers": {"host": "h:" + "9" * 200 + "x"}}, "the Host header 'h:" + "9" * 78 + f"' {BAD_HOST}"),
+        (
+            {"headers": {"host": "api.test", "x-forwarded-port": "x"}},
+            "the X-Forwarded-Port header 'x' cannot be read: expected a port number",
+        ),
+        ({"headers": {"host": "api.test", "x-forwarded-port": "443"}}, None),
     ],
-    ids=["bad-base64", "good-base64", "not-flagged", "two-colons", "named-port", "port", "multi-value", "long-host"],
+    ids=[
+        "bad-base64",
+        "good-base64",
+        "not-flagged",
+        "two-colons",
+        "named-port",
+        "port",
+        "multi-value",
+        "long-host",
+        "bad-forwarded-port",
+        "forwarded-port",
+    ],
 )
 def test_what_mangum_cannot_read_in_an_event_is_said_for_the_client(
     change: dict[str, Any], problem: str | None
@@ -206,6 +222,15 @@ def test_a_rest_api_event_with_an_unreadable_host_gets_its_400_in_the_rest_apis_
     assert "multiValueHeaders" in answer  # the v1 format, as API Gateway's REST API expects it
     assert answer["isBase64Encoded"] is False
     assert json.loads(answer["body"]) == {"error": f"the Host header 'evil:host:1' {BAD_HOST}"}
+
+
+def test_an_event_whose_forwarded_port_is_not_a_number_gets_a_400_saying_so_not_a_failed_invocation() -> None:
+    hostile = event()
+    hostile["headers"] = {**hostile.get("headers", {}), "host": "api.test", "x-forwarded-port": "not-a-port"}
+    answer = adapter()(hostile, NO_CONTEXT)
+    assert answer["statusCode"] == 400
+    expected = "the X-Forwarded-Port header 'not-a-port' cannot be read: expected a port number"
+    assert json.loads(answer["body"]) == {"error": expected}
 
 
 def test_an_answer_lambda_could_not_return_is_a_413_saying_its_size_and_a_smaller_one_passes_whole() -> None:
