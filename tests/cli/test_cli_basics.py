@@ -111,3 +111,11 @@ def test_debug_before_or_after_the_command_prints_the_traceback(
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
     assert "RuntimeError: boom" in err
+
+
+def test_the_old_export_command_points_at_the_one_front_door_in_one_line() -> None:
+    result = run_python("import runpy; runpy.run_module('model_export', run_name='__main__')", "digits")
+    assert result.returncode == errors.EXIT_USAGE
+    assert result.stderr.strip().splitlines() == [
+        "python -m model_export: use `onnx-lambda export ...` (the same arguments) or `onnx-lambda inspect`"
+    ]
