@@ -82,7 +82,7 @@ def _one(store: ObjectStore, source: Location, key: str) -> list[tuple[ObjectRef
     ref = ObjectRef(source.bucket, key)
     head = store.head(ref)
     if head is None:
-        raise InputError(f"{ref.uri} does not exist")
+        raise InputError(f"{store.uri(ref)} does not exist")
     if format_of(key) is None:
         raise InputError(f"{source.uri}: unsupported file type; expected {SUPPORTED}")
     return [(ref, head)]

@@ -2,7 +2,7 @@
 
 Each implements handler.batch.store.ObjectStore, so the Lambda's own ObjectScorer reads, scores and
 publishes local files exactly as it does S3 objects. A local "bucket" is an absolute directory path
-(``ObjectRef("/data/in", "a/b.csv")`` is /data/in/a/b.csv; its uri is file:///data/in/a/b.csv). Files
+(``ObjectRef("/data/in", "a/b.csv")`` is /data/in/a/b.csv; LocalStore names it file:///data/in/a/b.csv). Files
 appear whole, as S3 objects do: each is written beside its final name and renamed into place.
 """
 
@@ -34,6 +34,10 @@ class LocalStore:
     def path(ref: ObjectRef) -> Path:
         """The file an ObjectRef names."""
         return Path(ref.bucket) / ref.key
+
+    def uri(self, ref: ObjectRef) -> str:
+        """file:///directory/key."""
+        return f"file://{ref.bucket.rstrip('/')}/{ref.key}"
 
     def head(self, ref: ObjectRef) -> ObjectHead | None:
         """The file's ETag and size, or None when there is no such regular file."""
@@ -104,6 +108,9 @@ class RoutedStore:
 
     def _for(self, bucket: str) -> ObjectStore:
         return self.local if is_local(bucket) else self.s3
+
+    def uri(self, ref: ObjectRef) -> str:
+        return self._for(ref.bucket).uri(ref)
 
     def head(self, ref: ObjectRef) -> ObjectHead | None:
         return self._for(ref.bucket).head(ref)

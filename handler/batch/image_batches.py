@@ -59,7 +59,7 @@ def _read(scorer: ObjectScorer, item: ImageItem, contract: ImageContract, record
                 return image_record(stream, contract, scorer.settings.batch_chunk_bytes, record, None)
         except ObjectReplaced:
             head = None
-    raise ObjectReplaced(f"{item.ref.uri} keeps being replaced while it is read")
+    raise ObjectReplaced(f"{scorer.store.uri(item.ref)} keeps being replaced while it is read")
 
 
 def _chunks(scorer: ObjectScorer, items: Sequence[ImageItem], contract: ImageContract) -> Iterator[Chunk]:
@@ -134,7 +134,7 @@ def score_image_batch(scorer: ObjectScorer, bucket: str, items: Sequence[ImageIt
     summary = {
         "status": "scored",
         "input": {"bucket": bucket, **keys},
-        "outputs": {"predictions": outputs.predictions.uri, "errors": outputs.errors.uri},
+        "outputs": {"predictions": scorer.store.uri(outputs.predictions), "errors": scorer.store.uri(outputs.errors)},
         "model": identity,
         "records": {"in": scored + failed, "scored": scored, "failed": failed},
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -110,8 +110,8 @@ def _unsupported(key: str) -> str:
 IMAGES = ".png, .jpg, .jpeg or .webp"
 
 
-def _skipped(ref: ObjectRef, reason: str) -> dict[str, Any]:
-    return {"input": {"uri": ref.uri}, "status": "skipped", "reason": reason}
+def _skipped(uri: str, reason: str) -> dict[str, Any]:
+    return {"input": {"uri": uri}, "status": "skipped", "reason": reason}
 
 
 @dataclass(frozen=True)
@@ -141,22 +141,22 @@ class ObjectScorer:
         newer version's 412 on the pinned read, or another ETag by HEAD after the summary went up, since an
         older scoring may have just published over a newer one's outputs), the new version is scored at once.
         """
-        fmt = format_of(ref.key)
+        fmt, uri = format_of(ref.key), self.store.uri(ref)
         outputs = self.outputs(ref, fmt)
         if outputs is None:
-            return _skipped(ref, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
+            return _skipped(uri, f"not under INPUT_PREFIX {self.settings.input_prefix!r}")
         if reason := outputs.too_long():
             return self._key_too_long(ref, outputs, reason)
         published = False
         for _ in range(REPLACED_ATTEMPTS):
             head = head or self.store.head(ref)
             if head is None:
-                logger.warning("object no longer exists; nothing to score", extra={"object": ref.uri})
-                return _skipped(ref, "the object no longer exists")
+                logger.warning("object no longer exists; nothing to score", extra={"object": uri})
+                return _skipped(uri, "the object no longer exists")
             try:
                 summary = self._score_version(ref, fmt, head, outputs, skip_done=not published)
             except ObjectReplaced:
-                logger.info("object replaced while it was read; scoring the new version", extra={"object": ref.uri})
+                logger.info("object replaced while it was read; scoring the new version", extra={"object": uri})
                 head = None
                 continue
             if summary["status"] == "already-scored":
@@ -164,16 +164,16 @@ class ObjectScorer:
             published, head = True, self.store.head(ref)
             if head is None or head.etag == summary["input"]["etag"]:
                 return summary
-            logger.info("object replaced while it was scored; scoring the new version", extra={"object": ref.uri})
-        raise ObjectReplaced(f"{ref.uri} was replaced {REPLACED_ATTEMPTS} times while it was scored")
+            logger.info("object replaced while it was scored; scoring the new version", extra={"object": uri})
+        raise ObjectReplaced(f"{uri} was replaced {REPLACED_ATTEMPTS} times while it was scored")
 
     def _key_too_long(self, ref: ObjectRef, outputs: Outputs, reason: str) -> dict[str, Any]:
         """Reject at once an object whose output keys S3 would refuse on every retry; the summary goes under
         a short key derived from the input key, so the rejection is still published and found."""
-        summary = _skipped(ref, reason) | {"status": "rejected", "file_error": reason}
+        summary = _skipped(self.store.uri(ref), reason) | {"status": "rejected", "file_error": reason}
         summary["records"] = {"in": 0, "scored": 0, "failed": 0}
         self.store.put_json(outputs.short_summary(ref.key), summary)
-        logger.warning("object rejected: its output keys are too long", extra={"object": ref.uri[:300]})
+        logger.warning("object rejected: its output keys are too long", extra={"object": self.store.uri(ref)[:300]})
         return summary
 
     def _score_version(
@@ -198,7 +198,7 @@ class ObjectScorer:
         self.store.put_json(outputs.summary, summary)
         metrics.add_metric(name="RecordsScored", unit=MetricUnit.Count, value=tally.scored)
         metrics.add_metric(name="RecordsFailed", unit=MetricUnit.Count, value=tally.failed)
-        logger.info("object scored", extra={"object": ref.uri, "records": summary["records"]})
+        logger.info("object scored", extra={"object": self.store.uri(ref), "records": summary["records"]})
         return summary
 
     def _score_file(
@@ -269,8 +269,8 @@ class ObjectScorer:
     ) -> dict[str, Any]:
         return {
             "status": "rejected" if tally.file_error else "scored",
-            "input": {"uri": ref.uri, "etag": head.etag, "size": head.size, "format": format_of(ref.key)},
-            "outputs": {"predictions": outputs.predictions.uri, "errors": outputs.errors.uri},
+            "input": {"uri": self.store.uri(ref), "etag": head.etag, "size": head.size, "format": format_of(ref.key)},
+            "outputs": {"predictions": self.store.uri(outputs.predictions), "errors": self.store.uri(outputs.errors)},
             "model": {"name": self.model.info.name, "version": self.model.info.version},
             "records": {"in": tally.records_in, "scored": tally.scored, "failed": tally.failed},
             "file_error": tally.file_error,

@@ -53,17 +53,15 @@ STREAM_BACKOFF_S = 0.2
 
 @dataclass(frozen=True)
 class ObjectRef:
-    """An S3 object by bucket and (decoded) key; a bucket that is an absolute path stands for a local directory
-    (no S3 bucket name starts with "/"), which is how the command line's store scores local files."""
+    """An object by bucket and (decoded) key. What the pair names is its store's business (``ObjectStore.uri``):
+    an S3 object here; the command line's store (onnx_lambda.stores) also keeps local directories as buckets."""
 
     bucket: str
     key: str
 
     @property
     def uri(self) -> str:
-        """s3://bucket/key, or file:///directory/key for a local directory."""
-        if self.bucket.startswith("/"):
-            return f"file://{self.bucket.rstrip('/')}/{self.key}"
+        """s3://bucket/key: the object as S3 names it."""
         return f"s3://{self.bucket}/{self.key}"
 
 
@@ -171,7 +169,10 @@ class ResumableBody(io.RawIOBase):
 
 class ObjectStore(Protocol):
     """What scoring an object asks of storage (scoring.ObjectScorer): S3Store in Lambda; the command line
-    (onnx-lambda score) also scores local files through a store of the same shape."""
+    (onnx-lambda score) also scores local files through a store of the same shape, which names them file://."""
+
+    def uri(self, ref: ObjectRef) -> str:
+        """How the object is named in summaries, answers and logs."""
 
     def head(self, ref: ObjectRef) -> ObjectHead | None:
         """The object's ETag and size, or None when it does not exist."""
@@ -197,6 +198,10 @@ class S3Store:
 
     def __init__(self, client: Any) -> None:
         self.client = client
+
+    def uri(self, ref: ObjectRef) -> str:
+        """s3://bucket/key."""
+        return ref.uri
 
     def head(self, ref: ObjectRef) -> ObjectHead | None:
         """The object's ETag and size, or None when it no longer exists."""

@@ -55,9 +55,9 @@ class PrefixRun:
     failed: list[dict[str, str]] = field(default_factory=list)  # each object that failed, and why
 
 
-def _failure(ref: ObjectRef, exc: Exception) -> dict[str, str]:
+def _failure(uri: str, exc: Exception) -> dict[str, str]:
     """One object's failure in a schedule run's answer, its reason bounded (a message can quote a key)."""
-    return {"uri": ref.uri[:1100], "reason": f"{type(exc).__name__}: {str(exc)[:500]}"}
+    return {"uri": uri[:1100], "reason": f"{type(exc).__name__}: {str(exc)[:500]}"}
 
 
 class BatchTriggers:
@@ -91,7 +91,7 @@ class BatchTriggers:
     def _score_in_scope(self, scorer: ObjectScorer, ref: ObjectRef, head: ObjectHead | None = None) -> dict[str, Any]:
         if reason := self.out_of_scope(ref.bucket):
             logger.warning("object out of scope; not scored", extra={"bucket": ref.bucket[:63], "reason": reason})
-            return {"input": {"uri": ref.uri[:1100]}, "status": "skipped", "reason": reason}
+            return {"input": {"uri": scorer.store.uri(ref)[:1100]}, "status": "skipped", "reason": reason}
         return scorer.score(ref, head)
 
     def s3_notification(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -155,15 +155,15 @@ class BatchTriggers:
                 run.deferred_to_next_run += 1
                 continue
             except Exception as exc:  # one object's fault is its own: the objects after it are still scored
-                logger.exception("object failed; the run goes on", extra={"object": ref.uri[:1100]})
-                run.failed.append(_failure(ref, exc))
+                logger.exception("object failed; the run goes on", extra={"object": scorer.store.uri(ref)[:1100]})
+                run.failed.append(_failure(scorer.store.uri(ref), exc))
                 continue
             if status == "already-scored":
                 run.already_scored += 1
             elif status == "skipped":
                 run.skipped += 1
             else:
-                run.scored.append(ref.uri)
+                run.scored.append(scorer.store.uri(ref))
         answer = asdict(run)
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=len(run.failed))
         logger.info("schedule run", extra=answer | {"scored": len(run.scored)})

@@ -91,7 +91,7 @@ def test_published_files_appear_whole_and_json_round_trips(tmp_path: Path) -> No
     store.put_json(summary, {"status": "scored"})
     assert store.read_json(summary) == {"status": "scored"}
     assert sorted(os.listdir(tmp_path / "out" / "x.jsonl")) == ["predictions.jsonl", "summary.json"]  # no temp file
-    assert summary.uri == f"file://{tmp_path}/out/x.jsonl/summary.json"
+    assert store.uri(summary) == f"file://{tmp_path}/out/x.jsonl/summary.json"  # the store names its files
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path: Path) -> None:

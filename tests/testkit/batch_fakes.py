@@ -71,6 +71,10 @@ class MemoryStore:
 
     # --- handler.batch.store.ObjectStore ---
 
+    def uri(self, ref: ObjectRef) -> str:
+        """As S3 names it: the store stands in for S3."""
+        return ref.uri
+
     def head(self, ref: ObjectRef) -> ObjectHead | None:
         stored = self.objects.get((ref.bucket, ref.key))
         return None if stored is None else ObjectHead(stored.etag, len(stored.data))
@@ -81,7 +85,7 @@ class MemoryStore:
             self.on_open(ref)
         stored = self.objects.get((ref.bucket, ref.key))
         if stored is None or stored.etag != head.etag:
-            raise ObjectReplaced(f"{ref.uri} was replaced while it was read")
+            raise ObjectReplaced(f"{self.uri(ref)} was replaced while it was read")
         return io.BytesIO(stored.data)
 
     def read_json(self, ref: ObjectRef) -> dict[str, Any] | None:
@@ -96,11 +100,11 @@ class MemoryStore:
 
     def publish(self, ref: ObjectRef, body: IO[bytes], content_type: str) -> None:
         self.put(ref.bucket, ref.key, body.read(), content_type)
-        self.writes.append(ref.uri)
+        self.writes.append(self.uri(ref))
 
     def put_json(self, ref: ObjectRef, value: Any) -> None:
         self.put(ref.bucket, ref.key, json.dumps(value, indent=2).encode("utf-8"), "application/json")
-        self.writes.append(ref.uri)
+        self.writes.append(self.uri(ref))
         if self.on_put_json is not None:
             self.on_put_json(ref)
 
