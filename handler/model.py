@@ -199,7 +199,7 @@ def servable_problem(info: ModelInfo, max_batch_size: int) -> str | None:
 
 # onnxruntime's messages carry a status prefix and the C++ source location and signature that raised.
 _ORT_NOISE = re.compile(
-    r"^\[ONNXRuntimeError\] : \d+ : \w+ : |/onnxruntime_src/\S+:\d+ [^(]*\((?:[^()]|\([^()]*\))*\) "
+    r"^\[ONNXRuntimeError\] : \d+ : \w+ : |/onnxruntime_src/\S+:\d+ [^(]*\((?:[^()]|\([^()]*\))*\) (?:const )?"
 )
 
 

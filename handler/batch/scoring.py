@@ -251,7 +251,8 @@ class ObjectScorer:
             return read_generation_jsonl(stream, generator, bounds)
         if (fmt == IMAGE_FORMAT) != (image is not None):
             takes = f"takes images: upload {IMAGES} files" if image is not None else "does not take images"
-            raise FileRejected(f"a {'.' + fmt if fmt != IMAGE_FORMAT else 'image'} object, but this model {takes}")
+            what = f"a .{fmt} object" if fmt != IMAGE_FORMAT else "an image object"
+            raise FileRejected(f"{what}, but this model {takes}")
         if image is not None:
             return read_image(stream, image, bounds)
         if columns is None:

@@ -176,7 +176,7 @@ def test_an_image_for_a_model_that_takes_no_images_is_rejected_whole(plane: Data
     store.put(BUCKET, ref.key, b"\x89PNG\r\n\x1a\n")
     summary = scorer(plane, store).score(ref)
     assert summary["status"] == "rejected"
-    assert summary["file_error"].endswith("object, but this model does not take images")
+    assert summary["file_error"] == "an image object, but this model does not take images"
     assert summary["records"] == {"in": 0, "scored": 0, "failed": 0}
 
 

@@ -140,6 +140,10 @@ def test_onnxruntimes_status_prefix_and_source_location_are_dropped_and_the_mess
         "input_shape_size == requested_shape_size was false. The input tensor cannot be reshaped."
     )
     assert ort_reason(Exception("plain  words\tonly")) == "plain words only"
+    const_method = (
+        "/onnxruntime_src/onnxruntime/core/op.cc:12 void Op::Compute(OpKernelContext*) const idx out of range"
+    )
+    assert ort_reason(Exception(const_method)) == "idx out of range"  # a const method's qualifier goes too
 
 
 @pytest.mark.parametrize(
