@@ -11,6 +11,7 @@ in the command line's package, so the image (which copies ``handler/`` whole) ne
 from __future__ import annotations
 
 import json
+import signal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -120,6 +121,9 @@ class GatewayServer(ThreadingHTTPServer):
 def serve(host: str, port: int, stage: str) -> None:
     """Serve until Ctrl-C; prints the URL once the model is loaded (INIT) and the socket listens. Raises OSError
     when the address cannot be listened on."""
+    # Ctrl-C (SIGINT) is how it stops, even when started with SIGINT ignored: a script's `onnx-lambda serve &` (a
+    # non-interactive shell's background job) or a parent that ignores it would otherwise leave no way but SIGKILL.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     server = GatewayServer((host, port), LambdaInstance(), stage)
     prefix = "" if stage == "$default" else f"/{stage}"
     bound, bound_port = server.server_address[:2]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from tests.testkit.cli import one_error_line, run_cli, serve
+from onnx_lambda.gateway_process import spawn_gateway
+from tests.testkit.cli import CONSOLE_SCRIPT, one_error_line, run_cli, serve
 from tests.testkit.paths import EVENTS
 
 
@@ -37,6 +39,19 @@ def test_serve_answers_through_the_entry_point_until_interrupted(default_model: 
         assert (health["ready"], health["model"]["name"]) == (True, "digits-cnn")
         assert health["init"]["initialization_type"] == "local"
     assert server.process.returncode == 0  # Ctrl-C (SIGINT) is a normal stop
+
+
+# A parent that ignores SIGINT, as a non-interactive shell does for `onnx-lambda serve &`: the child inherits it.
+IGNORING_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def test_serve_stops_on_sigint_even_when_started_with_sigint_ignored(default_model: Path) -> None:
+    command = [sys.executable, "-c", IGNORING_SIGINT, str(CONSOLE_SCRIPT), "serve", str(default_model), "--port", "0"]
+    with spawn_gateway(command=command) as server:
+        assert get_json(server.url + "/health")["ready"] is True
+    assert server.process.returncode == 0  # not -9: SIGKILL after the stop timeout
 
 
 def test_serve_with_a_stage_serves_under_its_path(default_model: Path) -> None:
