@@ -18,13 +18,15 @@ from bench import (
     cold_start,
     export_figures,
     footprint,
+    gateway_latency,
     hostile_files,
     real_inputs,
     record_path,
     warm_latency,
 )
 from bench.peer_weights import peer_weights
-from bench.report import Results, write_report
+from bench.report import write_report
+from bench.results import Results
 
 WARM_SCENARIOS = ("predict-1", "infer-1", "predict-256", "infer-256")
 WIRE_SIZES = (1, 256, 4096)
@@ -44,7 +46,7 @@ def run(quick: bool) -> Results:
     print("warm latency ...", flush=True)
     for scenario in WARM_SCENARIOS:
         repeats = warm_latency.repeats_for(scenario, budget)
-        for contestant in ("project", "peer") if scenario.startswith("predict") else ("project",):
+        for contestant in ("project", "naive", "peer") if scenario.startswith("predict") else ("project",):
             results.warm.append(warm_latency.measure(contestant, scenario, repeats))
     print("binary vs JSON ...", flush=True)
     for size in wire_sizes:
@@ -56,12 +58,14 @@ def run(quick: bool) -> Results:
         for scenario in thread_scenarios:
             repeats = warm_latency.repeats_for(scenario, budget)
             results.threads.append(warm_latency.measure("project", scenario, repeats, threads))
+    print("local gateway ...", flush=True)
+    results.gateway = gateway_latency.measure(50 if quick else 2000)
     print("records vs positional rows ...", flush=True)
     results.records = record_path.measure(20 if quick else 2000)
     print("image files and generated text ...", flush=True)
     results.images, results.generation = real_inputs.measure(10 if quick else 500, quick)
     print("batch path ...", flush=True)
-    results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "npy")]
+    results.batch = [batch_path.measure(records, file_format) for file_format in ("jsonl", "csv", "npy")]
     print("hostile batch files ...", flush=True)
     results.hostile = hostile_files.measure_all(hostile_mib)
     print("footprint ...", flush=True)

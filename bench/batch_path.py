@@ -1,5 +1,5 @@
-"""The S3 batch path: records/second of the real entry point scoring a large JSON Lines object from
-moto on a loopback port, against raw session.run over the same records in the same chunks."""
+"""The S3 batch path: records/second of the real entry point scoring a large JSON Lines, CSV or .npy object
+from moto on a loopback port, against raw session.run over the same records in the same chunks."""
 
 from __future__ import annotations
 
@@ -39,13 +39,19 @@ def jsonl(records: int) -> bytes:
     return ("\n".join(lines[i % len(lines)] for i in range(records)) + "\n").encode()
 
 
+def csv(records: int) -> bytes:
+    """One digit a line, its 64 pixel values comma-separated, no header."""
+    lines = [",".join(str(int(v)) for v in image.ravel()) for image in digits(360)]
+    return ("\n".join(lines[i % len(lines)] for i in range(records)) + "\n").encode()
+
+
 def npy(records: int) -> bytes:
     buffer = io.BytesIO()
     np.save(buffer, digits(records))
     return buffer.getvalue()
 
 
-ENCODERS = {"jsonl": jsonl, "npy": npy}
+ENCODERS = {"jsonl": jsonl, "csv": csv, "npy": npy}
 
 
 def raw_records_per_second(records: int, chunk: int, threads: int = 1) -> float:

@@ -1,13 +1,15 @@
 """One fresh process of one contestant: INIT, then either the first response or a warm loop.
 
-    python -m bench.child first CONTESTANT
+    python -m bench.child first CONTESTANT [EVENT_FILE]
     python -m bench.child warm CONTESTANT SCENARIO REPEATS
     python -m bench.child batch project EVENT_FILE
 
 ``batch`` scores the S3 event in EVENT_FILE and prints the summary's counts and the seconds it took.
-``first`` prints the peak RSS after the first response (the parent times the process from spawn to
-that line); ``warm`` times each call of the handler on an event dict and, in the same process, raw
-``session.run`` (the peer: its module's forward) on the same array, and prints every sample in µs.
+``first`` answers EVENT_FILE (default events/http-api-v2.predict.json) and prints the peak RSS after the
+first response, flushed at once (the parent times the process from spawn to that line, not to its exit:
+interpreter teardown is no part of a cold start); ``warm`` times each call of the handler on an event dict and,
+in the same process, raw ``session.run`` (the peer: its module's forward) on the same array, and prints every
+sample in µs.
 Imports happen inside the contestant functions so each process pays only its own.
 """
 
@@ -57,6 +59,16 @@ def project() -> tuple[Handler, Callable[[Any], Raw]]:
     return lambda_handler, raw
 
 
+def naive() -> tuple[Handler, Callable[[Any], Raw]]:
+    """The naive ORT + FastAPI + Mangum app (bench/naive_app.py)."""
+    from bench.naive_app import handler, session  # noqa: PLC0415
+
+    def raw(x: Any) -> Raw:
+        return lambda: session.run(None, {"input": x})
+
+    return handler, raw
+
+
 def peer() -> tuple[Handler, Callable[[Any], Raw]]:
     """The PyTorch peer behind FastAPI + Mangum (bench/peer_app.py)."""
     import torch  # noqa: PLC0415
@@ -76,15 +88,18 @@ def peer() -> tuple[Handler, Callable[[Any], Raw]]:
 
 
 def floor_first_response() -> None:
-    """The floor: import onnxruntime and numpy, create the session, one session.run; nothing else."""
+    """The floor: import onnxruntime and numpy, create the session, one session.run of a batch of 1; nothing else."""
     import numpy as np  # noqa: PLC0415
     import onnxruntime as ort  # noqa: PLC0415
 
     session = ort.InferenceSession(MODEL, providers=["CPUExecutionProvider"])
-    session.run(None, {"input": np.zeros((2, 1, 8, 8), dtype=np.float32)})
+    (tensor,) = session.get_inputs()
+    shape = [dim if isinstance(dim, int) else 1 for dim in tensor.shape]
+    session.run(None, {tensor.name: np.zeros(shape, dtype=np.float32)})
 
 
-CONTESTANTS = {"project": project, "peer": peer}
+CONTESTANTS = {"project": project, "naive": naive, "peer": peer}
+FIRST_EVENT = REPO / "events" / "http-api-v2.predict.json"
 
 
 def peak_rss_mib() -> float:
@@ -95,15 +110,15 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def first(contestant: str) -> None:
+def first(contestant: str, event_file: Path = FIRST_EVENT) -> None:
     if contestant == "floor":
         floor_first_response()
         ok = True
     else:
         handler, _ = CONTESTANTS[contestant]()
-        event = json.loads((REPO / "events" / "http-api-v2.predict.json").read_text())
-        ok = handler(event, Context())["statusCode"] == 200
-    print(json.dumps({"ok": ok, "rss_mib": peak_rss_mib()}), flush=True)
+        ok = handler(json.loads(event_file.read_text()), Context())["statusCode"] == 200
+    sys.stdout.write(json.dumps({"first_response": ok, "rss_mib": peak_rss_mib()}) + "\n")
+    sys.stdout.flush()
 
 
 def timed(call: Callable[[], Any], repeats: int) -> list[float]:
@@ -153,7 +168,7 @@ def batch(event_file: str) -> None:
 if __name__ == "__main__":
     mode, name, *rest = sys.argv[1:]
     if mode == "first":
-        first(name)
+        first(name, *map(Path, rest))
     elif mode == "batch":
         batch(rest[0])
     else:

@@ -12,17 +12,37 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
-from tests.testkit.image import install_like_the_image, size_mb
+from tests.testkit.image import install_like_the_image, optional_parts, size_mb
 
 PEER_ROOTS = ("torch", "fastapi", "mangum", "numpy")
 
 
-def runtime_set_mb(arch: str) -> float:
+# What each optional part of the image is, in words (the Dockerfile's build arguments that drop them).
+PART_NAMES = {
+    "IMAGE_INPUTS": "image decoder (Pillow, python-multipart)",
+    "HTTP_HOST": "container-host server (uvicorn)",
+}
+
+
+def _part_mb(folder: Path, globs: list[str]) -> float:
+    total = 0
+    for pattern in globs:
+        for path in folder.glob(pattern):
+            files = [path] if path.is_file() else [item for item in path.rglob("*") if item.is_file()]
+            total += sum(item.stat().st_size for item in files)
+    return total / 1e6
+
+
+def runtime_set_mb(arch: str) -> dict[str, float]:
+    """MB the image installs for ``arch``: ``all``, each optional part (by build argument), and ``lambda``, the set
+    with every optional part dropped (the build arguments at false)."""
     with tempfile.TemporaryDirectory() as tmp:
         result = install_like_the_image(arch, Path(tmp))
         if result.returncode != 0:
             raise RuntimeError(result.stderr[-2000:])
-        return size_mb(Path(tmp))
+        sizes = {"all": size_mb(Path(tmp))}
+        sizes |= {name: _part_mb(Path(tmp), globs) for name, globs in optional_parts().items()}
+    return sizes | {"lambda": sizes["all"] - sum(sizes[name] for name in optional_parts())}
 
 
 def _requirements(name: str) -> list[str]:

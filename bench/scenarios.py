@@ -33,6 +33,13 @@ def _event(path: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     return http_api_event("POST", target=path, headers=headers, body=body, stage="$default", source_ip="127.0.0.1")
 
 
+def binary_event(x: np.ndarray, model: str = "digits-cnn") -> dict[str, Any]:
+    """An HTTP API event POSTing ``x`` to ``model``'s infer route through the binary tensor data extension."""
+    body, length = binary_request(x)
+    headers = {"content-type": "application/octet-stream", "inference-header-content-length": str(length)}
+    return _event(f"/v2/models/{model}/infer", body, headers)
+
+
 def binary_request(x: np.ndarray) -> tuple[bytes, int]:
     """An OIP binary request for ``x`` asking for binary outputs: body and JSON header length."""
     request = {
@@ -62,9 +69,7 @@ def build(scenario: str) -> tuple[dict[str, Any], np.ndarray, Callable[[dict[str
         }
         event = _event(INFER_PATH, json.dumps(request).encode(), json_headers)
     else:
-        body, length = binary_request(x)
-        headers = {"content-type": "application/octet-stream", "inference-header-content-length": str(length)}
-        event = _event(INFER_PATH, body, headers)
+        event = binary_event(x)
 
     def check(response: dict[str, Any]) -> None:
         assert response["statusCode"] == 200, response.get("body", "")[:500]

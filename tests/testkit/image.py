@@ -71,6 +71,15 @@ def install_like_the_image(
     return result
 
 
+OPTIONAL_PART = re.compile(r'if \[ "\$(\w+)" = false \]; then rm -rf ([^;]+); fi')
+
+
+def optional_parts() -> dict[str, list[str]]:
+    """{build argument: the globs its ``=false`` removes} for each optional part of the image's install line."""
+    runs = [args for keyword, args in dockerfile_instructions() if keyword == "RUN" and "pip install" in args]
+    return {name: globs.split() for name, globs in OPTIONAL_PART.findall(runs[0])}
+
+
 def size_mb(folder: Path) -> float:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file()) / 1e6
 
