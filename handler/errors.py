@@ -2,7 +2,7 @@
 
 Everything under ``handler`` raises these for bad input, so the HTTP routes, the SQS jobs and the batch path
 give the same words for the same mistake: what is wrong, where, and what was expected. Which HTTP status each
-kind is answered with is the API layer's business (handler.api.errors.STATUS_OF); a batch file reports the
+kind is answered with is the API layer's business (handler.answers.STATUS_OF); a batch file reports the
 same error as a failed record.
 """
 

@@ -23,6 +23,8 @@ from mangum.handlers import APIGateway, HTTPGateway
 from mangum.handlers.utils import get_server_and_port
 from mangum.types import Response, Scope
 
+from handler.answers import oversized, oversized_error
+
 TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml")
 
 
@@ -64,27 +66,6 @@ class StagedHttpApi(HTTPGateway):
         return scope
 
 
-# Lambda refuses a synchronous response over 6 MB (6,291,456 bytes of the JSON the runtime writes), and API
-# Gateway or the load balancer then answers 5xx; an answer that would be larger gets a 413 saying so instead.
-LAMBDA_RESPONSE_BYTES = 6_291_456
-# A body shorter than this cannot reach the limit whatever JSON escaping does to it (at most 6 bytes a character).
-_SURELY_UNDER_CHARS = (LAMBDA_RESPONSE_BYTES - 65_536) // 6
-
-
-def lambda_payload_bytes(answer: dict[str, Any]) -> int:
-    """The answer's size as Lambda's Python runtime sends it: JSON with ensure_ascii=False, in UTF-8."""
-    return len(json.dumps(answer, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-
-
-def oversized(answer: dict[str, Any]) -> int | None:
-    """The answer's size when it is over LAMBDA_RESPONSE_BYTES, else None (measured only for large bodies)."""
-    body = answer.get("body")
-    if not isinstance(body, str) or len(body) < _SURELY_UNDER_CHARS:
-        return None
-    size = lambda_payload_bytes(answer)
-    return size if size > LAMBDA_RESPONSE_BYTES else None
-
-
 class EventAdapter:
     """Mangum, plus JSON answers for what would otherwise fail the invocation (API Gateway or the load balancer
     would then answer 5xx, telling the client nothing): a 400 for the two requests Mangum cannot read, a body
@@ -106,16 +87,7 @@ class EventAdapter:
         size = oversized(answer)
         if size is None:
             return answer
-        refusal = {
-            "error": (
-                f"the answer would be {size} bytes as Lambda returns it, over its limit of {LAMBDA_RESPONSE_BYTES} "
-                "bytes for a synchronous response: send fewer instances per request, ask for fewer outputs "
-                "or shorter ids, or score them on the batch path"
-            ),
-            "limit_bytes": LAMBDA_RESPONSE_BYTES,
-            "answer_bytes": size,
-        }
-        return self._refusal(event, context, 413, refusal)
+        return self._refusal(event, context, 413, oversized_error(size))
 
     def _refusal(self, event: dict[str, Any], context: Any, status: int, error: dict[str, Any]) -> dict[str, Any]:
         """``error`` as JSON, formatted by Mangum's handler for the event's kind, given a copy without the parts

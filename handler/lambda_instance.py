@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from handler.http_events import LAMBDA_RESPONSE_BYTES, oversized
+from handler.answers import LAMBDA_RESPONSE_BYTES, oversized
 
 # API Gateway's own answer when the invocation fails or returns what Lambda refuses; the client learns no more.
 GATEWAY_ERROR = (500, {"content-type": "application/json"}, b'{"message": "Internal Server Error"}')

@@ -50,6 +50,7 @@ ENV_NAMES: dict[str, str] = {
     "log_level": "LOG_LEVEL",
     "docs_assets_url": "DOCS_ASSETS_URL",
     "trace_inference": "TRACE_INFERENCE",
+    "thin_path": "THIN_PATH",
     "service_name": "POWERTOOLS_SERVICE_NAME",
     "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
     "input_bucket": "INPUT_BUCKET",
@@ -103,6 +104,9 @@ class Settings(BaseModel):
     docs_assets_url: Annotated[str, Field(pattern=r"^(https?://[^\s\"'<>]+|/[^\s\"'<>]*)$")] = DEFAULT_DOCS_ASSETS_URL
     # Off by default: aws-xray-sdk builds a botocore client at import, ~270 ms of every cold start.
     trace_inference: bool = False
+    # POST /predict and /v2/.../infer with JSON bodies answered without FastAPI (handler.thin_path); false: every
+    # request through Mangum + FastAPI.
+    thin_path: bool = True
     service_name: Annotated[str, Field(min_length=1)] = "onnx-lambda"
     metrics_namespace: Annotated[str, Field(min_length=1)] = "OnnxLambda"
     input_bucket: Annotated[str, Field(pattern=BUCKET_PATTERN)] | None = None

@@ -9,6 +9,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handler import __version__
+from handler.answers import ANSWER_GZIP_BYTES, GZIP_LEVEL
 from handler.api import routes_health, routes_predict, routes_triton, routes_v2
 from handler.api.compression import RequestDecompression
 from handler.api.errors import BodyLimit, ErrorGuard, install_error_handlers
@@ -65,9 +66,6 @@ class TrailingSlash:
         await self.app(scope, receive, send)
 
 
-ANSWER_GZIP_BYTES = 1024
-
-
 def create_app(plane: DataPlane, max_body_bytes: int, docs_assets_url: str = DEFAULT_DOCS_ASSETS_URL) -> ErrorGuard:
     """Build the ASGI app serving ``plane``'s models; the result is what Mangum and tests call."""
     # strict_content_type off: Triton's HTTP client sends JSON with no content-type header at all.
@@ -92,8 +90,6 @@ def create_app(plane: DataPlane, max_body_bytes: int, docs_assets_url: str = DEF
     app.include_router(routes_health.router)
     app.include_router(routes_triton.router)
     app.include_router(routes_v2.router)
-    # Answers of a kilobyte or more are gzipped for a client that accepts it (Accept-Encoding): 256 digits' JSON
-    # answer shrinks about 3x, and an answer near Lambda's 6 MB limit fits again; level 5 is most of the gain for
-    # a fraction of level 9's time.
-    compressed = GZipMiddleware(app, minimum_size=ANSWER_GZIP_BYTES, compresslevel=5)
+    # Answers of ANSWER_GZIP_BYTES or more gzipped for a client that accepts it (handler.answers).
+    compressed = GZipMiddleware(app, minimum_size=ANSWER_GZIP_BYTES, compresslevel=GZIP_LEVEL)
     return ErrorGuard(TrailingSlash(BodyLimit(RequestDecompression(compressed, max_body_bytes), max_body_bytes)))

@@ -12,45 +12,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from handler.answers import INTERNAL_ERROR, JSON, error_bytes, status_of
 from handler.api.fast_json import DECLARED
 from handler.binary_tensors import HEADER_NAME
-from handler.errors import (
-    BadRequest,
-    NotFound,
-    NotReady,
-    PayloadTooLarge,
-    RequestError,
-    Unprocessable,
-    UnsupportedMedia,
-    bounded,
-)
+from handler.errors import RequestError
 from handler.observability import logger
 from handler.request_bodies import invalid_fields
 
-# The HTTP status each kind of request error is answered with: the domain errors (handler.errors) know nothing
-# of HTTP, so the batch path and the jobs use the same errors without it.
-STATUS_OF: dict[type[RequestError], int] = {
-    BadRequest: 400,
-    NotFound: 404,
-    PayloadTooLarge: 413,
-    UnsupportedMedia: 415,
-    Unprocessable: 422,
-    NotReady: 503,
-}
 
-
-def status_of(error: RequestError) -> int:
-    """The status of the error's kind, or of the nearest kind it derives from (400 for any other)."""
-    return next((STATUS_OF[kind] for kind in type(error).__mro__ if kind in STATUS_OF), 400)
-
-
-def error_response(status: int, message: str) -> JSONResponse:
-    """The body every error gets: {"error": "..."}, its message bounded (handler.errors.bounded)."""
-    return JSONResponse({"error": bounded(message)}, status_code=status)
+def error_response(status: int, message: str) -> Response:
+    """The body every error gets: {"error": "..."} (handler.answers.error_bytes)."""
+    return Response(error_bytes(message), status_code=status, media_type=JSON)
 
 
 def describe_validation(errors: Sequence[Any]) -> tuple[int, str]:
@@ -81,12 +57,12 @@ def _binary_without_header(errors: Sequence[Any]) -> str | None:
     return None
 
 
-async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+async def _api_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestError)
     return error_response(status_of(exc), exc.message)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     if any(tuple(error.get("loc", ())) == ("body",) and isinstance(error.get("input"), bytes) for error in errors):
@@ -105,7 +81,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, message)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
@@ -120,9 +96,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return response
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     logger.exception("unhandled error", extra={"path": request.url.path, "method": request.method})
-    return error_response(500, "internal error while serving the request; it has been logged")
+    return error_response(500, INTERNAL_ERROR)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -153,9 +129,7 @@ class ErrorGuard:
             if started:  # already answered as JSON by the handler above, and logged there
                 return
             logger.exception("unhandled error outside the app")
-            await error_response(500, "internal error while serving the request; it has been logged")(
-                scope, receive, send
-            )
+            await error_response(500, INTERNAL_ERROR)(scope, receive, send)
 
 
 class BodyLimit:

@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from starlette.types import Scope
 
+from handler.answers import json_bytes
+
 
 class FastJsonRequest(Request):
     """A Request whose ``json()`` (what FastAPI calls to read a JSON body) uses pydantic-core."""
@@ -77,4 +79,4 @@ class FastJsonResponse(JSONResponse):
     errors, is exactly the model the route declares for its status."""
 
     def render(self, content: Any) -> bytes:
-        return pydantic_core.to_json(content)
+        return json_bytes(content)

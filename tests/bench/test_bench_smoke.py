@@ -19,7 +19,8 @@ from bench.targets import TARGETS
 from tests.testkit.paths import REPO
 
 SECTIONS = ["## Targets", "## Cold start", "## Warm latency", "## Binary tensor extension vs JSON", "## Threads"]
-SECTIONS += ["## Local gateway", "## S3 batch path", "## Hostile batch files", "## Records vs positional rows", "## Footprint"]
+SECTIONS += ["## Local gateway", "## S3 batch path", "## Hostile batch files", "## Records vs positional rows"]
+SECTIONS += ["## Footprint"]
 SECTIONS += ["## int8 quantization and graph optimisation", "## Image files and generated text"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

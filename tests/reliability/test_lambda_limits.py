@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from handler.answers import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes
 from handler.dispatch import MalformedEventError
 from handler.errors import MAX_MESSAGE_CHARS
-from handler.http_events import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes
 from handler.lambda_instance import GatewayAnswer, LocalContext, gateway_answer
 from onnx_lambda.local_gateway import GatewayServer
 from tests.testkit.events import load_event, response_json

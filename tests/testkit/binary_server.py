@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from handler.api.errors import status_of
+from handler.answers import status_of
 from handler.binary_tensors import decode_inputs, parse_header, split_body
 from handler.errors import BadRequest
 from handler.request_bodies import BinaryInferenceRequest

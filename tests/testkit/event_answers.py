@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from handler import __version__
-from handler.api.app import ANSWER_GZIP_BYTES
+from handler.answers import ANSWER_GZIP_BYTES
 from tests.testkit.events import event_files, load_event, request_body, response_json
 
 Check = Callable[[Any, dict[str, Any], ort.InferenceSession], None]

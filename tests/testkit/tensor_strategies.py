@@ -11,7 +11,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays, from_dtype
 
-from handler.api.errors import status_of
+from handler.answers import status_of
 from handler.errors import RequestError
 from handler.signature import DATATYPE_TO_NUMPY
 

@@ -14,14 +14,12 @@ from urllib.parse import parse_qs
 import pytest
 from mangum import Mangum
 
+from handler.answers import LAMBDA_RESPONSE_BYTES, lambda_payload_bytes, oversized
 from handler.http_events import (
-    LAMBDA_RESPONSE_BYTES,
     EventAdapter,
     StagedHttpApi,
     StagedRestApi,
     http_api_event,
-    lambda_payload_bytes,
-    oversized,
     unreadable_event,
 )
 from tests.testkit.events import load_event
