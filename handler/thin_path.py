@@ -1,5 +1,6 @@
-"""The hot routes answered straight from the HTTP API event, without Mangum, FastAPI or asyncio: POST /predict and
-POST /v2/models/{name}[/versions/{version}]/infer with a JSON body, from an HTTP API (payload 2.0) or Function URL.
+"""The hot routes answered straight from the HTTP API event, without Mangum, FastAPI or asyncio: POST /predict with a
+JSON body and POST /v2/models/{name}[/versions/{version}]/infer with a JSON body or in the binary tensor extension,
+from an HTTP API (payload 2.0) or a Function URL.
 
 Why: FastAPI, Starlette and Mangum are most of the API function's cold start and of each request's time (see
 docs/performance.md for the figures). The thin path imports none of them; the app is built on the first request it
@@ -7,12 +8,13 @@ does not serve (at INIT under provisioned concurrency, which pays INIT before tr
 
 It holds no second implementation. It reads the event as Mangum does (handler.http_events' stage rule included)
 and frames the answer as Mangum frames one, and nothing else: the body is validated by the same pydantic models
-(handler.request_bodies), decoded, run, checked and encoded by the same data plane (handler.dataplane), rendered
-and gzipped by the same functions (handler.answers) as the FastAPI routes use; an error the data plane raises
-gets the same status and body. Every request it does not take as it is goes to the app untouched, so its answer,
-error or not, is the app's: another route or method, a query string, a body not declared JSON (images, the binary
-extension, a form), a compressed body, one over the size limit, an empty one, one that does not parse or does not
-validate, models not ready yet, a Host or X-Forwarded-Port Mangum would refuse. tests/functional/test_thin_path.py
+(handler.request_bodies), read (handler.infer_bodies for the binary extension), decoded, run, checked and encoded by
+the same data plane (handler.dataplane), rendered and gzipped by the same functions (handler.answers) as the FastAPI
+routes use; an error raised on the way gets the same status and body. Every request it does not take as it is goes
+to the app untouched, so its answer, error or not, is the app's: another route or method, a query string, a body
+not declared JSON (images, a form) nor in the binary extension, a compressed body, one over the size limit, an empty
+one, one that does not parse or does not validate (raised as Fallback before anything has run), models not ready
+yet, a Host or X-Forwarded-Port Mangum would refuse. tests/functional/test_thin_path.py
 proves the answers identical (status, headers, body) with the thin path on and off, for every file in events/,
 the hostile and fuzz batteries and every route. THIN_PATH=false sends every request through the app.
 """
@@ -24,7 +26,8 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, TypeVar
 
 import pydantic_core
 from pydantic import ValidationError
@@ -40,12 +43,13 @@ from handler.answers import (
     oversized_error,
     status_of,
 )
-from handler.binary_tensors import HEADER, HEADER_NAME, OCTET_STREAM, binary_outputs, encode_response
+from handler.binary_tensors import HEADER
 from handler.contract import LambdaHandler
-from handler.dataplane import DataPlane, Inferred
+from handler.dataplane import DataPlane
 from handler.errors import RequestError
+from handler.infer_bodies import binary_inferred, rendered
 from handler.observability import logger
-from handler.request_bodies import InferenceRequest, PredictRequest
+from handler.request_bodies import BinaryInferenceRequest, InferenceRequest, PredictRequest
 
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 # Mangum's text types: an answer of one of these is sent as text, anything else in base64.
@@ -59,6 +63,7 @@ TEXT_TYPES = (
 )
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
+Body = TypeVar("Body", PredictRequest, InferenceRequest, BinaryInferenceRequest)
 
 
 class Request(NamedTuple):
@@ -94,13 +99,14 @@ def _json_media(headers: Mapping[str, str]) -> bool:
     return media == "application/json" or media.endswith("+json")
 
 
-def _plain_headers(headers: Mapping[str, str], max_body_bytes: int) -> bool:
-    """Headers under which the app reads the body as the JSON it is: declared JSON, not compressed, not the
-    binary extension, not declared over the limit, and a Host Mangum reads."""
+def _plain_headers(path: str, headers: Mapping[str, str], max_body_bytes: int) -> bool:
+    """Headers under which the app reads the body as it is: declared JSON or (to an infer route) the binary
+    extension, not compressed, not declared over the limit, and a Host Mangum reads."""
     declared = headers.get("content-length", "")
-    if (declared.isdigit() and int(declared) > max_body_bytes) or HEADER in headers or "content-encoding" in headers:
+    if (declared.isdigit() and int(declared) > max_body_bytes) or "content-encoding" in headers:
         return False
-    return _json_media(headers) and _plain_port(headers)
+    binary = HEADER in headers and path != "/predict"
+    return (binary or (HEADER not in headers and _json_media(headers))) and _plain_port(headers)
 
 
 def taken(event: Mapping[str, Any], max_body_bytes: int) -> Request | None:
@@ -111,7 +117,7 @@ def taken(event: Mapping[str, Any], max_body_bytes: int) -> Request | None:
     if path is None or (path != "/predict" and not INFER_PATH.fullmatch(path)):
         return None
     headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    if not _plain_headers(headers, max_body_bytes):
+    if not _plain_headers(path, headers, max_body_bytes):
         return None
     body = event.get("body") or ""
     try:
@@ -123,12 +129,26 @@ def taken(event: Mapping[str, Any], max_body_bytes: int) -> Request | None:
     return Request(headers, path, data)
 
 
+class Fallback(Exception):
+    """Raised before anything has run, for a request the app answers (a body that does not parse or validate)."""
+
+
+def _valid(model: type[Body], data: Any) -> Body:
+    """``data`` validated by the route's model; Fallback where it is not valid (the app words the 422)."""
+    if not isinstance(data, dict):
+        raise Fallback
+    try:
+        return model.model_validate(data)
+    except ValidationError:
+        raise Fallback from None
+
+
 def _parsed(body: bytes) -> Any:
-    """The body as FastJsonRequest parses it, or None where it would not parse there either."""
+    """The body as FastJsonRequest parses it; Fallback where it does not parse (the app words the 400)."""
     try:
         return pydantic_core.from_json(body)
     except ValueError:
-        return None
+        raise Fallback from None
 
 
 class ThinPath:
@@ -139,58 +159,49 @@ class ThinPath:
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = taken(event, self.max_body_bytes) if self.plane.repository is not None else None
-        run = self._validated(request) if request is not None else None
-        if request is None or run is None:
+        answer = self._answered(request) if request is not None else None
+        if answer is None:
             return self.app()(event, context)
-        answer = frame(*self._answered(request, run))
-        size = oversized(answer)
+        framed = frame(*answer)
+        size = oversized(framed)
         if size is None:
-            return answer
+            return framed
         return frame(413, [("content-type", JSON)], json.dumps(oversized_error(size)).encode(), sized=False)
 
-    def _validated(self, request: Request) -> Callable[[], Answer] | None:
-        """What answers the request once its body has parsed and validated, or None (the app answers it)."""
-        parsed = _parsed(request.body)
-        if not isinstance(parsed, dict):
-            return None
+    def _answered(self, request: Request) -> Answer | None:
+        """The answer, an error answered as the app's handlers answer it (handler.api.errors), or None where the app
+        is to answer."""
         try:
-            if request.path == "/predict":
-                predict = PredictRequest.model_validate(parsed)
-                return lambda: json_answer(self.plane.predict(predict), request.headers)
-            name, version = INFER_PATH.fullmatch(request.path).groups()  # type: ignore[union-attr]  # taken()
-            infer = InferenceRequest.model_validate(parsed)
-        except ValidationError:
+            return self._routed(request)
+        except Fallback:
             return None
-        return lambda: infer_answer(
-            infer, self.plane.infer_json(self.plane.find(name, version), infer), request.headers
-        )
-
-    def _answered(self, request: Request, run: Callable[[], Answer]) -> Answer:
-        """``run``'s answer; an error as the app's handlers answer it (handler.api.errors)."""
-        try:
-            return run()
         except RequestError as exc:
             return status_of(exc), [("content-type", JSON)], error_bytes(exc.message)
         except Exception:
             logger.exception("unhandled error", extra={"path": request.path, "method": "POST"})
             return 500, [("content-type", JSON)], error_bytes(INTERNAL_ERROR)
 
-
-def infer_answer(request: InferenceRequest, inferred: Inferred, headers: Mapping[str, str]) -> Answer:
-    """As handler.api.routes_v2's ``_answer``: the outputs asked for as binary_data in the extension's bytes, else
-    JSON."""
-    as_bytes = binary_outputs(request.parameters, request.outputs, inferred.results)
-    if not as_bytes:
-        return json_answer(inferred.json_body(), headers)
-    body, length = encode_response(inferred.head(), inferred.results, as_bytes)
-    return gzipped(200, [(HEADER_NAME.lower(), str(length)), ("content-type", OCTET_STREAM)], body, headers)
+    def _routed(self, request: Request) -> Answer:
+        if request.path == "/predict":
+            predict = _valid(PredictRequest, _parsed(request.body))
+            return json_answer(self.plane.predict(predict), request.headers)
+        name, version = INFER_PATH.fullmatch(request.path).groups()  # type: ignore[union-attr]  # see taken()
+        declared = request.headers.get(HEADER)
+        if declared is not None:
+            binary = binary_inferred(
+                self.plane, name, version, request.body, declared, validate=partial(_valid, BinaryInferenceRequest)
+            )
+            return gzipped(200, *rendered(*binary), request.headers)
+        infer = _valid(InferenceRequest, _parsed(request.body))
+        inferred = self.plane.infer_json(self.plane.find(name, version), infer)
+        return gzipped(200, *rendered(infer, inferred), request.headers)
 
 
 def json_answer(content: Any, headers: Mapping[str, str]) -> Answer:
-    return gzipped(200, [("content-type", JSON)], json_bytes(content), headers)
+    return gzipped(200, json_bytes(content), [("content-type", JSON)], headers)
 
 
-def gzipped(status: int, fields: list[tuple[str, str]], body: bytes, headers: Mapping[str, str]) -> Answer:
+def gzipped(status: int, body: bytes, fields: list[tuple[str, str]], headers: Mapping[str, str]) -> Answer:
     """The answer as the app's GZipMiddleware leaves it: from ANSWER_GZIP_BYTES on, marked as varying with
     Accept-Encoding, and gzipped for a client whose Accept-Encoding names gzip."""
     if len(body) < ANSWER_GZIP_BYTES:

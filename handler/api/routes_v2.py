@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from handler import __version__
 from handler.api.deps import Plane, ReadyPlane, ready_plane
-from handler.api.fast_json import FastJsonResponse, FastJsonRoute
+from handler.api.fast_json import FastJsonRoute
 from handler.api.routes_health import NOT_READY
 from handler.api.schemas import (
     BODY_REFUSALS,
@@ -33,20 +33,11 @@ from handler.api.schemas import (
     ServerReady,
     TensorMetadata,
 )
-from handler.binary_tensors import (
-    HEADER,
-    HEADER_NAME,
-    OCTET_STREAM,
-    binary_outputs,
-    decode_inputs,
-    encode_response,
-    parse_header,
-    split_body,
-)
-from handler.dataplane import DataPlane, Inferred, encoded_inputs, request_specs
+from handler.binary_tensors import HEADER
+from handler.dataplane import DataPlane, Inferred
+from handler.infer_bodies import binary_inferred, rendered
 from handler.model import PLATFORM
 from handler.protocol_extensions import SERVED
-from handler.raw_binary import raw_request
 from handler.repository import index_entries, version_order
 from handler.request_bodies import BinaryInferenceRequest, InferenceRequest
 from handler.signature import TensorSpec
@@ -168,13 +159,12 @@ async def model_version_ready(model_name: str, model_version: str, plane: ReadyP
 
 
 def _answer(request: BinaryInferenceRequest, inferred: Inferred) -> Response:
-    """Render the outputs as the request asks, whatever carried its inputs (as Triton does): those asked for as
-    binary_data in an octet-stream with Inference-Header-Content-Length, else plain JSON."""
-    as_bytes = binary_outputs(request.parameters, request.outputs, inferred.results)
-    if not as_bytes:
-        return FastJsonResponse(inferred.json_body())
-    answer, length = encode_response(inferred.head(), inferred.results, as_bytes)
-    return Response(answer, media_type=OCTET_STREAM, headers={HEADER_NAME: str(length)})
+    """The answer as the request asks it (handler.infer_bodies.rendered)."""
+    body, fields = rendered(request, inferred)
+    media_type = dict(fields)["content-type"]
+    return Response(
+        body, media_type=media_type, headers={name: value for name, value in fields if name != "content-type"}
+    )
 
 
 def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
@@ -186,19 +176,10 @@ def _binary_request(header: dict[str, Any]) -> BinaryInferenceRequest:
 
 
 async def _binary_infer(request: Request, declared: str) -> Response:
-    """POST .../infer in the binary form: 503, body and model checks in the JSON route's order, then the answer
-    in binary when any output is asked for that way (octet-stream with the header's length), else JSON."""
+    """POST .../infer in the binary form (handler.infer_bodies), once the models are ready (503 before)."""
     plane = await ready_plane(request)
-    body = await request.body()
-    if declared.strip().isdigit() and not declared.strip().lstrip("0"):  # 0: the body is the one input's raw bytes
-        model = plane.find(request.path_params["model_name"], request.path_params.get("model_version"))
-        raw, feeds = raw_request(model, body)
-        return _answer(raw, plane.infer(model, raw, feeds))
-    header, binary = split_body(body, declared)
-    infer_request = _binary_request(parse_header(header))
-    model = plane.find(request.path_params["model_name"], request.path_params.get("model_version"))
-    feeds = decode_inputs(infer_request.inputs, binary, request_specs(model), encoded_inputs(model))
-    return _answer(infer_request, plane.infer(model, infer_request, feeds))
+    name, version = request.path_params["model_name"], request.path_params.get("model_version")
+    return _answer(*binary_inferred(plane, name, version, await request.body(), declared, validate=_binary_request))
 
 
 @infer_router.post(
