@@ -6,6 +6,7 @@ warm-up inference before the first request arrives.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -208,8 +209,20 @@ def ort_reason(exc: Exception) -> str:
     return one_line(_ORT_NOISE.sub(" ", str(exc)))
 
 
+def batch_axis_proven(parity: str | None) -> bool:
+    """The export's parity check ran this graph on a batch of two or more (``batch_sizes`` in its ``parity``
+    metadata_prop), so its batch axis is known to be dynamic: INIT skips the second warm-up run, 37 ms of a
+    ResNet-18-sized model's cold start (docs/performance.md)."""
+    try:
+        sizes = json.loads(parity or "{}").get("batch_sizes")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(sizes, list) and any(isinstance(size, int) and size >= 2 for size in sizes)
+
+
 def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
-    """Run one instance, then two where the batch axis is dynamic; raises ModelLoadError naming the batch that failed.
+    """Run one instance, then two where the batch axis is dynamic and its export did not prove it; raises
+    ModelLoadError naming the batch that failed.
 
     The second run catches a graph that hard-codes a batch of one (``x.view(1, -1)`` in an export) at INIT,
     instead of every request of two instances answering 500. A model's own warm-up request comes first
@@ -217,7 +230,8 @@ def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
     categories it saw refuses the "" generated values give a BYTES input).
     """
     batches = [1]
-    if model.max_batch_size >= 2 and any(spec.shape[:1] == (-1,) for spec in model.info.inputs):
+    dynamic = any(spec.shape[:1] == (-1,) for spec in model.info.inputs)
+    if model.max_batch_size >= 2 and dynamic and not batch_axis_proven(model.info.metadata.get(Key.PARITY)):
         batches.append(2)
     quiet = ort.RunOptions()
     quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again

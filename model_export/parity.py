@@ -69,6 +69,9 @@ class ParityResult:
     atol: float
     rtol: float
     class_agreement: float | None
+    # The batch sizes the exported graph ran on: one of two or more proves its batch axis, so the function's INIT
+    # need not run a second warm-up to find out (handler.model).
+    batch_sizes: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object stored under ``parity``."""
@@ -205,6 +208,7 @@ def check_parity(
 ) -> ParityResult:
     """Run both models on every batch and compare; raises ParityError (figures attached) on disagreement."""
     tally = _Tally()
+    sizes: set[int] = set()
     for batch in batches:
         expected = _run_source(source, batch)
         exported = _run_session(session, batch, spec.feeds_of)
@@ -213,6 +217,7 @@ def check_parity(
         if spec.label is not None:
             tally.agreeing += _agreeing(exported[spec.label], expected[spec.label])
         tally.samples += rows_of(batch)
+        sizes.add(rows_of(batch))
     result = ParityResult(
         samples=tally.samples,
         max_abs_diff=tally.max_abs,
@@ -220,6 +225,7 @@ def check_parity(
         atol=tolerance.atol,
         rtol=tolerance.rtol,
         class_agreement=tally.agreeing / tally.samples if spec.label is not None and tally.samples else None,
+        batch_sizes=sorted(sizes),
     )
     message = _failure(tally, result, tolerance, spec.hints)
     if message is not None:

@@ -94,7 +94,7 @@ def batch_run(layout: Layout, digits: np.ndarray) -> Iterator[BatchRun]:
                 status, answers[name] = rie.invoke(load_event(name))
                 assert status == 200, answers[name]
             starts = [match[1] for line in rie.output if (match := START.match(line))]
-            records = rie.log_records()
+            records = rie.logged_under(starts)
         outputs = {key: aws.read(key, OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET, prefix="output/")}
         results = {key: aws.read(key, OUTPUT_BUCKET) for key in aws.objects(OUTPUT_BUCKET, prefix="jobs/")}
         yield BatchRun(answers, dict(zip(BATCH_FILES, starts, strict=True)), records, outputs, results)

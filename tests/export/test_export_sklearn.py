@@ -93,8 +93,9 @@ def test_metadata_describes_the_model_in_parseable_values(
     assert meta["exporter"].startswith("onnx-lambda model_export ")
     assert meta["exported_at"].endswith("Z")
     parity = json.loads(meta["parity"])
-    assert set(parity) == {"samples", "max_abs_diff", "max_rel_diff", "atol", "rtol", "class_agreement"}
+    assert set(parity) == {"samples", "max_abs_diff", "max_rel_diff", "atol", "rtol", "class_agreement", "batch_sizes"}
     assert parity["max_abs_diff"] <= parity["atol"]
+    assert len(parity["batch_sizes"]) == 2  # the sample, and a batch of another size: the batch axis proven
     assert float(meta["test_accuracy"]) == 0.875
     assert meta["description"] == "three insects"
     assert meta["content_sha256"] == report.content_sha256

@@ -66,6 +66,17 @@ class Emulator:
     def lines(self, fragment: str) -> list[str]:
         return [line for line in self.output if fragment in line]
 
+    def logged_under(self, request_ids: list[str], timeout: float = 15) -> list[dict[str, Any]]:
+        """The log records once one of each request id has arrived (or the timeout passed): the runtime's output
+        reaches the emulator's pipe asynchronously, so the last invocation's lines can trail its answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            records = self.log_records()
+            seen = {record.get("function_request_id") for record in records}
+            if set(request_ids) <= seen or time.monotonic() > deadline:
+                return records
+            time.sleep(0.05)
+
 
 def _parsed(body: bytes) -> Any:
     try:

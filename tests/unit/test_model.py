@@ -17,6 +17,7 @@ from handler.model import (
     ModelInfo,
     OnnxModel,
     _probabilities_output,
+    batch_axis_proven,
     load_model,
     ort_reason,
     servable_problem,
@@ -274,3 +275,18 @@ def test_a_model_that_cannot_be_served_fails_to_load_naming_the_file_and_the_cau
         loaded(path)
     assert str(path) in str(raised.value)
     assert words in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("parity", "proven"),
+    [
+        ('{"samples": 363, "batch_sizes": [3, 360]}', True),
+        ('{"samples": 1, "batch_sizes": [1]}', False),
+        ('{"samples": 363}', False),  # exported before parity recorded its batches
+        ("not json", False),
+        ('["a list"]', False),
+        (None, False),  # not exported here: no parity at all
+    ],
+)
+def test_only_a_parity_run_on_a_batch_of_two_or_more_proves_the_batch_axis(parity: str | None, proven: bool) -> None:
+    assert batch_axis_proven(parity) is proven
