@@ -21,6 +21,7 @@ from bench import (
     footprint,
     gateway_latency,
     hostile_files,
+    readme_targets,
     real_inputs,
     record_path,
     warm_latency,
@@ -29,6 +30,7 @@ from bench.measure import REPO
 from bench.peer_weights import peer_weights
 from bench.report import write_report
 from bench.results import Results
+from bench.targets import target_table
 
 WARM_SCENARIOS = ("predict-1", "infer-1", "predict-256", "infer-256")
 WIRE_SIZES = (1, 256, 4096)
@@ -49,10 +51,12 @@ def run(quick: bool) -> Results:
     results.cold = cold_start.measure(rounds)
     results.imports = cold_start.import_breakdown()
     print("warm latency ...", flush=True)
-    for scenario in WARM_SCENARIOS:
-        repeats = warm_latency.repeats_for(scenario, budget)
-        for contestant in ("project", "naive", "peer") if scenario.startswith("predict") else ("project",):
-            results.warm.append(warm_latency.measure(contestant, scenario, repeats))
+    cases = [
+        (contestant, scenario)
+        for scenario in WARM_SCENARIOS
+        for contestant in (("project", "naive", "peer") if scenario.startswith("predict") else ("project",))
+    ]
+    results.warm = warm_latency.interleaved(cases, budget, processes=1 if quick else 5)
     print("binary vs JSON ...", flush=True)
     for size in wire_sizes:
         for kind in ("infer", "binary"):
@@ -85,10 +89,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smoke run: few repetitions")
     parser.add_argument("--out", type=Path, default=Path("docs"), help="where benchmarks.md and charts go")
+    parser.add_argument("--readme", type=Path, default=Path("README.md"), help="whose target table to rewrite")
     args = parser.parse_args()
     started = time.perf_counter()
     results = run(args.quick)
     path = write_report(results, args.out)
+    readme_targets.write(args.readme, target_table(results))
     print(f"wrote {path} in {time.perf_counter() - started:.0f} s")
 
 

@@ -18,6 +18,11 @@ from bench.results import Results
 from bench.targets import target_table
 from bench.warm_latency import Warm
 
+WARM_NOTE = (
+    "Each row is the median over fresh processes taken in turns (project, naive, peer, project, ...: five each in a"
+    " full run), each process's figure the median (or p99) of its own requests."
+)
+
 
 def _find(rows: list[Warm], contestant: str, scenario: str, threads: int = 1) -> Warm:
     return next(r for r in rows if (r.contestant, r.scenario, r.threads) == (contestant, scenario, threads))
@@ -139,7 +144,7 @@ def write_report(r: Results, out: Path) -> Path:
     wire_chart(r, charts)
     lines = ["# Benchmarks", "", f"One run of `make bench` on {r.machine}. Medians of fresh processes; ratios", ""]
     lines += ["## Targets", "", *target_table(r), "", "## Cold start", "", *cold_section(r, charts), ""]
-    lines += ["## Warm latency", "", *warm_table(r.warm), "", "## Binary tensor extension vs JSON", ""]
+    lines += ["## Warm latency", "", WARM_NOTE, "", *warm_table(r.warm), "", "## Binary tensor extension vs JSON", ""]
     lines += [*warm_table(r.wire), "", "![binary vs JSON](benchmarks/wire.png)", ""]
     lines += ["## Threads", "", *threads_table(r.threads), "", *gateway_section(r), "", *other_sections(r), ""]
     lines += [*export_section(r.quantization, r.optimization), ""]

@@ -7,6 +7,7 @@ Every (contestant, scenario, threads) runs in its own fresh process, so one cont
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 
 from bench.measure import percentile, run_child
@@ -44,6 +45,25 @@ def measure(contestant: str, scenario: str, repeats: int, threads: int = 1) -> W
         percentile(raw, 0.5),
         percentile(raw, 0.99),
     )
+
+
+def interleaved(cases: list[tuple[str, str]], budget: int, processes: int) -> list[Warm]:
+    """Each (contestant, scenario) in ``processes`` fresh processes, taken in turns (A, B, A, B: a slow spell of
+    the machine falls on every contestant alike); each figure is the median over the processes."""
+    runs: dict[tuple[str, str], list[Warm]] = {case: [] for case in cases}
+    for _ in range(processes):
+        for contestant, scenario in cases:
+            runs[contestant, scenario].append(measure(contestant, scenario, repeats_for(scenario, budget)))
+    return [_median_of(rows) for rows in runs.values()]
+
+
+def _median_of(rows: list[Warm]) -> Warm:
+    first = rows[0]
+    figures = [
+        statistics.median(getattr(row, name) for row in rows)
+        for name in ("handler_p50_us", "handler_p99_us", "raw_p50_us", "raw_p99_us")
+    ]
+    return Warm(first.contestant, first.scenario, first.threads, *figures)
 
 
 def repeats_for(scenario: str, budget: int) -> int:

@@ -164,6 +164,12 @@ def json_to_array(data: Any, datatype: str, where: str) -> np.ndarray:
     return _numeric_array(data, dtype, where)
 
 
+def numbers_to_array(numbers: np.ndarray, datatype: str, where: str) -> np.ndarray:
+    """Numbers already read into an array (a CSV chunk's cells, by numpy's float() rules) checked and cast
+    exactly as the same numbers sent as JSON are."""
+    return _numeric_array(numbers, numpy_dtype(datatype, where), where)
+
+
 def _datatypes() -> str:
     return ", ".join(DATATYPE_TO_NUMPY)
 

@@ -25,14 +25,12 @@ from typing import IO, Any
 
 import numpy as np
 
+from handler.answers import json_bytes
 from handler.batch.records import NOTHING_CARRIED, Carried
 from handler.model import ModelInfo
 from handler.predictions import class_names, prediction_dicts
 
 SPOOL_MEMORY_BYTES = 8 * 1024 * 1024  # beyond this a spooled file moves to /tmp
-# One compact encoder for every line: json.dumps with non-default separators builds a new encoder per call,
-# which was half the cost of writing a JSON Lines chunk.
-_ENCODE_LINE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def spool() -> IO[bytes]:
@@ -75,8 +73,8 @@ class PredictionWriter:
         for record, record_id, carried, prediction in zip(records, ids, extras, predictions, strict=True):
             head: dict[str, Any] = {"record": record} if record_id is None else {"record": record, "id": record_id}
             head |= {key: carried.get(name) for name, key in self.carried.items()}
-            lines.append(_ENCODE_LINE(head | prediction))
-        self.file.write(("\n".join(lines) + "\n").encode("utf-8"))
+            lines.append(json_bytes(head | prediction))
+        self.file.write(b"\n".join(lines) + b"\n")
 
     def finish(self) -> IO[bytes]:
         """The complete file, positioned at its start."""
@@ -110,6 +108,11 @@ def _cell_text(value: Any) -> Any:
     return value if isinstance(value, str | int | float) else json.dumps(value)
 
 
+def _needs_quotes(row: list[Any]) -> bool:
+    """Whether a text cell of the row holds a carriage return (see CsvPredictionWriter.quoted_rows)."""
+    return any(isinstance(cell, str) and "\r" in cell for cell in row)
+
+
 def _output_columns(results: dict[str, np.ndarray]) -> list[str]:
     return [f"{name}_{i}" for name, array in results.items() for i in range(int(np.prod(array.shape[1:])))]
 
@@ -140,14 +143,22 @@ class CsvPredictionWriter(PredictionWriter):
             header = ["record", *(["id"] if self.has_ids else []), *self.carried.values(), *self._columns(results)]
             self._write_row([spreadsheet_safe(cell) for cell in header])
         id_cells = [[spreadsheet_safe(record_id or "")] for record_id in ids] if self.has_ids else [[] for _ in ids]
-        rows = zip(records, id_cells, extras or [{} for _ in records], self._rows(results), strict=True)
-        for record, id_cell, carried, values in rows:
-            carried_cells = [_cell_text(carried.get(name)) for name in self.carried]
-            self._write_row([record, *id_cell, *map(spreadsheet_safe, [*carried_cells, *values])])
+        predictions, quoted = self._rows(results)
+        rows = []
+        for record, id_cell, carried, values in zip(
+            records, id_cells, extras or [{} for _ in records], predictions, strict=True
+        ):
+            texts = [*id_cell, *(spreadsheet_safe(_cell_text(carried.get(name))) for name in self.carried)]
+            quoted = quoted or _needs_quotes(texts)
+            rows.append([record, *texts, *values])
+        if quoted:  # rare: row by row, each quoted as it needs
+            for row in rows:
+                self._write_row(row)
+        else:  # one call for the chunk: a third of writing it row by row
+            self.rows.writerows(rows)
 
     def _write_row(self, row: list[Any]) -> None:
-        quoted = any(isinstance(cell, str) and "\r" in cell for cell in row)
-        (self.quoted_rows if quoted else self.rows).writerow(row)
+        (self.quoted_rows if _needs_quotes(row) else self.rows).writerow(row)
 
     def _columns(self, results: dict[str, np.ndarray]) -> list[str]:
         if self.info.probabilities_output:
@@ -155,15 +166,21 @@ class CsvPredictionWriter(PredictionWriter):
             return ["label", "score", *class_names(self.info, classes)]
         return _output_columns(results)
 
-    def _rows(self, results: dict[str, np.ndarray]) -> list[list[Any]]:
-        """The prediction cells of every row, computed for the whole chunk at once."""
+    def _rows(self, results: dict[str, np.ndarray]) -> tuple[list[list[Any]], bool]:
+        """The prediction cells of every row, computed for the whole chunk at once, and whether any of their
+        text needs quoting (only class names and text outputs are text)."""
         if not self.info.probabilities_output:
             columns = [array.reshape(len(array), -1).tolist() for array in results.values()]  # each keeps its type
-            return [[value for part in parts for value in part] for parts in zip(*columns, strict=True)]
+            rows = [[value for part in parts for value in part] for parts in zip(*columns, strict=True)]
+            if not any(array.dtype.kind in "OUS" for array in results.values()):
+                return rows, False
+            rows = [[spreadsheet_safe(value) for value in row] for row in rows]
+            return rows, any(_needs_quotes(row) for row in rows)
         probabilities = results[self.info.probabilities_output]
-        names = class_names(self.info, probabilities.shape[1])
+        names = [spreadsheet_safe(name) for name in class_names(self.info, probabilities.shape[1])]
         winners = probabilities.argmax(axis=1).tolist()
-        return [[names[w], row[w], *row] for w, row in zip(winners, probabilities.tolist(), strict=True)]
+        rows = [[names[w], row[w], *row] for w, row in zip(winners, probabilities.tolist(), strict=True)]
+        return rows, _needs_quotes(names)
 
     def finish(self) -> IO[bytes]:
         """The complete file, positioned at its start."""

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import readme_targets
 from bench.cold_start import CONTESTANTS
 from bench.targets import TARGETS
 from tests.testkit.paths import REPO
@@ -27,8 +28,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 @pytest.mark.slow
 def test_the_quick_benchmark_run_writes_the_whole_report(tmp_path: Path, default_model: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text((REPO / "README.md").read_text())
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
+        [sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path), "--readme", str(readme)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -42,6 +45,7 @@ def test_the_quick_benchmark_run_writes_the_whole_report(tmp_path: Path, default
     measured = r"-?[0-9.]+(x| MiB| MB| ms)( \(.+\))?"
     target_rows = re.findall(rf"^\| (.+) \| [≤≥] .+ \| {measured} \| (met|\*\*missed\*\*) \|$", report, re.M)
     assert [row[0] for row in target_rows] == [target.figure for target in TARGETS]
+    assert readme_targets.between_marks(readme.read_text()) == readme_targets.table_of_report(report)
     for contestant in CONTESTANTS:
         assert re.search(rf"^\| {contestant} \| [0-9]+ \| 2 \|", report, re.M)
     for chart in ("cold-start.png", "wire.png"):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 
 import numpy as np
 
 from handler.batch.outputs import CsvPredictionWriter, NpyPredictionWriter, PredictionWriter
+from handler.batch.records import Carried
 from handler.model import ModelInfo
 from handler.signature import TensorSpec
 
@@ -64,6 +66,22 @@ def test_csv_rows_of_a_regressor_flatten_each_output_keeping_its_type() -> None:
         "record,value_0,value_1,count_0",
         "1,1.5,2.0,7",
         "2,3.0,4.5,8",
+    ]
+
+
+def test_csv_text_cells_with_carriage_returns_or_formulas_read_back_as_written() -> None:
+    # A bare carriage return must be quoted (readers take it for a line end), wherever the text comes from:
+    # an id, a carried column, a class name. Each cell reads back as its text, a formula start made safe.
+    odd_names = ModelInfo(**{**CLASSIFIER.__dict__, "class_labels": ["c\rat", "=dog"]})
+    writer = CsvPredictionWriter(odd_names, Carried(passthrough=("note",)))
+    writer.write([1, 2], ["a\rb", "@x"], CLASSIFIED, [{"note": "n\r1"}, {"note": "plain"}])
+    writer.write([3], ["c"], {key: value[1:] for key, value in CLASSIFIED.items()}, [{"note": "=2+2"}])
+    rows = list(csv.reader(io.StringIO(_contents(writer).decode(), newline="")))
+    assert rows == [
+        ["record", "id", "note", "label", "score", "c\rat", "'=dog"],
+        ["1", "a\rb", "n\r1", "'=dog", "0.75", "0.25", "0.75"],
+        ["2", "'@x", "plain", "c\rat", "0.5", "0.5", "0.5"],
+        ["3", "c", "'=2+2", "c\rat", "0.5", "0.5", "0.5"],  # only the class name needs quoting here
     ]
 
 
