@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 LOCUSTFILE = REPO / "bench" / "locustfile.py"
 AGGREGATED = "Aggregated"
 SETUP_FAILED = 3  # the locustfile's exit code when the target could not be discovered
+THINK_SECONDS = (0.01, 0.05)  # each Locust user's wait between requests (bench/locustfile.py uses it)
 SERVER_TROUBLE = ('"level":"ERROR"', '"level":"CRITICAL"', '"level":"WARNING"', "Exception occurred")
 
 
@@ -215,7 +216,8 @@ def report(args: argparse.Namespace, run: Run, command: str, local: bool) -> str
     lines = [
         "# Load test",
         "",
-        f"`{command}`: {args.users} Locust users (FastHttpUser, 10-50 ms think time, spawn rate "
+        f"`{command}`: {args.users} Locust users (FastHttpUser, {THINK_SECONDS[0] * 1000:.0f}-"
+        f"{THINK_SECONDS[1] * 1000:.0f} ms think time, spawn rate "
         f"{args.spawn_rate}/s) for {args.duration} s against {where}; Locust {version('locust')}, "
         f"{time.strftime('%Y-%m-%d')}.",
         "",
@@ -237,12 +239,42 @@ def report(args: argparse.Namespace, run: Run, command: str, local: bool) -> str
             else "The figures include the network between this machine and the deployment."
         ),
     ]
+    if local and (queueing := saturation(args.users, run.total)):
+        lines += ["", queueing]
     if run.warnings:
         lines += ["", "Locust warned:", "", *[f"- `{line}`" for line in run.warnings]]
     found = problems(run)
     if found:
         lines += ["", "## Problems", "", *[f"- {line}" for line in found]]
     return "\n".join(lines) + "\n"
+
+
+def saturation(users: int, total: Row | None) -> str:
+    """Whether the one instance was the bottleneck, by Little's law: then the latencies are mostly queueing.
+
+    Each user cycles through think time and one request, so users / RPS is the mean cycle; what it holds
+    beyond the mean think time is the mean time a request took. When the instance served requests back to
+    back, 1 / RPS is the time it spent on each (gateway, handler and Locust sharing the cores), and the
+    rest of a request's time was spent waiting for it.
+    """
+    if total is None or total.requests == 0 or total.rps <= 0:
+        return ""
+    think_ms = 1000 * sum(THINK_SECONDS) / 2
+    offered = users / (think_ms / 1000)
+    if total.rps < 0.8 * offered:
+        request_ms = 1000 * users / total.rps - think_ms
+        return (
+            f"The one instance was saturated: {users} users at a mean {think_ms:.0f} ms think time offer up to "
+            f"{offered:,.0f} requests/s, it served {total.rps:,.0f}/s, one every {1000 / total.rps:.2f} ms "
+            f"(gateway, handler and Locust on the same cores). By Little's law a request took "
+            f"{request_ms:.0f} ms on average, nearly all of it queueing for the instance; what one request "
+            "costs without a queue is docs/benchmarks.md's gateway row. Fewer users (`--users 5`) show "
+            "latency unqueued; more instances, not a faster one, serve more users."
+        )
+    return (
+        f"The instance kept up: {users} users offered at most {offered:,.0f} requests/s and {total.rps:,.0f}/s "
+        "were served, so the latencies are per-request time, not queueing."
+    )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -34,6 +34,7 @@ from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 
 import bench  # noqa: F401  (puts the tests' kits on the path: the binary extension as a client reads it)
+from bench.load import THINK_SECONDS
 from onnx_lambda.auth import Signer, make_signer  # the same signing as onnx-lambda invoke --auth
 from tests.testkit.binary import binary_request, read_binary
 
@@ -158,7 +159,7 @@ def check_probabilities(labels: np.ndarray, probabilities: np.ndarray, count: in
 class DigitsUser(FastHttpUser):
     """One client calling the API back to back with a short think time, every answer checked."""
 
-    wait_time = between(0.01, 0.05)
+    wait_time = between(*THINK_SECONDS)
 
     def on_start(self) -> None:
         """End quietly when the start-up discovery failed (the run is being ended); StopUser would log an error."""
