@@ -34,7 +34,7 @@ from locust.contrib.fasthttp import ResponseContextManager
 from locust.env import Environment
 
 import bench  # noqa: F401  (puts the tests' kits on the path: the binary extension as a client reads it)
-from bench.load import THINK_SECONDS
+from bench.load_report import THINK_SECONDS
 from onnx_lambda.auth import Signer, make_signer  # the same signing as onnx-lambda invoke --auth
 from tests.testkit.binary import binary_request, read_binary
 

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bench.load import THINK_SECONDS, Row, saturation
+from bench.load_report import THINK_SECONDS, Row, saturation
 
 
 def aggregate(rps: float, requests: int = 1000) -> Row:
