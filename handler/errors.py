@@ -3,12 +3,14 @@
 Everything under ``handler`` raises these for bad input, so the HTTP routes, the SQS jobs and the batch path
 give the same words for the same mistake: what is wrong, where, and what was expected. Which HTTP status each
 kind is answered with is the API layer's business (handler.answers.STATUS_OF); a batch file reports the
-same error as a failed record.
+same error as a failed record. ``ort_reason`` words onnxruntime's own failures for these messages.
 """
 
 from __future__ import annotations
 
-from handler.contract import OnnxLambdaError
+import re
+
+from handler.contract import OnnxLambdaError, one_line
 
 # The longest error message a client gets back. Messages quote what the client sent (names, shapes, keys),
 # and a request can send megabytes of them: unbounded, an error answer grew past the 6 MB Lambda can return.
@@ -59,3 +61,14 @@ class NotReady(RequestError):
 
 class ModelLoadError(RuntimeError):
     """The model file or settings cannot give a working session; INIT must fail with this message."""
+
+
+# onnxruntime's messages carry a status prefix and the C++ source location and signature that raised.
+_ORT_NOISE = re.compile(
+    r"^\[ONNXRuntimeError\] : \d+ : \w+ : |/onnxruntime_src/\S+:\d+ [^(]*\((?:[^()]|\([^()]*\))*\) (?:const )?"
+)
+
+
+def ort_reason(exc: Exception) -> str:
+    """onnxruntime's message for ``exc`` on one line, without its status prefix and C++ source location."""
+    return one_line(_ORT_NOISE.sub(" ", str(exc)))

@@ -6,8 +6,6 @@ warm-up inference before the first request arrives.
 
 from __future__ import annotations
 
-import json
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,15 +15,15 @@ import numpy as np
 import onnxruntime as ort
 from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, RuntimeException
 
-from handler.columns import Column, columns_of, example_records, records_to_feeds
-from handler.contract import PROVIDERS, one_line, session_options
+from handler.columns import Column, columns_of
+from handler.contract import PROVIDERS, session_options
 from handler.contract import MetadataKey as Key
-from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
+from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable, ort_reason
 from handler.generation import GeneratorContract, generator_contract
 from handler.image_contract import ImageContract, image_contract, warm_up_decoder
 from handler.settings import Settings
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec, json_list, json_mapping, specs_from_nodes
-from handler.warmup import bytes_hint, given_warmup, repeated, warmup_feeds
+from handler.warmup import warm_up
 
 PLATFORM = "onnxruntime_onnx"  # the platform name Triton and KServe use for ONNX models
 
@@ -198,65 +196,6 @@ def servable_problem(info: ModelInfo, max_batch_size: int) -> str | None:
     return None
 
 
-# onnxruntime's messages carry a status prefix and the C++ source location and signature that raised.
-_ORT_NOISE = re.compile(
-    r"^\[ONNXRuntimeError\] : \d+ : \w+ : |/onnxruntime_src/\S+:\d+ [^(]*\((?:[^()]|\([^()]*\))*\) (?:const )?"
-)
-
-
-def ort_reason(exc: Exception) -> str:
-    """onnxruntime's message for ``exc`` on one line, without its status prefix and C++ source location."""
-    return one_line(_ORT_NOISE.sub(" ", str(exc)))
-
-
-def batch_axis_proven(parity: str | None) -> bool:
-    """The export's parity check ran this graph on a batch of two or more (``batch_sizes`` in its ``parity``
-    metadata_prop), so its batch axis is known to be dynamic: INIT skips the second warm-up run, 37 ms of a
-    ResNet-18-sized model's cold start (docs/performance.md)."""
-    try:
-        sizes = json.loads(parity or "{}").get("batch_sizes")
-    except (ValueError, AttributeError):
-        return False
-    return isinstance(sizes, list) and any(isinstance(size, int) and size >= 2 for size in sizes)
-
-
-def _warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
-    """Run one instance, then two where the batch axis is dynamic and its export did not prove it; raises
-    ModelLoadError naming the batch that failed.
-
-    The second run catches a graph that hard-codes a batch of one (``x.view(1, -1)`` in an export) at INIT,
-    instead of every request of two instances answering 500. A model's own warm-up request comes first
-    (handler.warmup); a tabular model warms up on a record of its own schema (a string column that takes only the
-    categories it saw refuses the "" generated values give a BYTES input).
-    """
-    batches = [1]
-    dynamic = any(spec.shape[:1] == (-1,) for spec in model.info.inputs)
-    if model.max_batch_size >= 2 and dynamic and not batch_axis_proven(model.info.metadata.get(Key.PARITY)):
-        batches.append(2)
-    quiet = ort.RunOptions()
-    quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
-    names = model.output_names(None)
-    results: dict[str, np.ndarray] = {}
-    info, given = model.info, given_warmup(path, model.info.metadata.get(Key.WARMUP), model.info.inputs)
-    for batch in batches:
-        if given is not None:
-            feeds = repeated(given, batch)
-        elif info.columns is not None:
-            feeds = records_to_feeds(example_records(info.columns)[:1] * batch, info.columns, "warm-up")
-        else:
-            feeds = warmup_feeds(info.inputs, batch)
-        try:
-            model.check_inputs(feeds)
-            results = dict(zip(names, model.session.run(names, feeds, quiet), strict=True))
-        except Exception as exc:
-            instances = "one instance" if batch == 1 else f"{batch} instances (its first dimension is dynamic)"
-            hint = bytes_hint(info.inputs, path) if given is None and info.columns is None else ""
-            raise ModelLoadError(
-                f"the warm-up inference on {str(path)!r} failed for {instances}: {ort_reason(exc)}{hint}"
-            ) from None
-    return results
-
-
 def _labels_problem(info: ModelInfo, results: Mapping[str, np.ndarray]) -> str | None:
     """class_labels in metadata_props that disagree with the width of the probabilities the graph gives."""
     if not (info.class_labels and info.probabilities_output):
@@ -296,7 +235,7 @@ def load_model(settings: Settings, initialization_type: str) -> tuple[OnnxModel,
     model = OnnxModel(session, describe_session(session, settings, path), settings.max_batch_size)
     _refuse(servable_problem(model.info, settings.max_batch_size), path)
     started = time.perf_counter()
-    results = _warm_up(model, path)
+    results = warm_up(model, path)
     if model.info.image is not None:
         warm_up_decoder(model.info.image, path)
     warmup_ms = (time.perf_counter() - started) * 1000

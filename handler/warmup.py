@@ -1,4 +1,5 @@
-"""What a model's warm-up inference at INIT is fed: a request of its own when it has one, else generated values.
+"""The warm-up inference at INIT, which proves a graph runs before it is served, and what it is fed: a request
+of the model's own when it has one, else generated values.
 
 A model is warmed up (and its graph proven to run) before it is served. Generated values (zeros, and "" for a
 BYTES input) suit most graphs, but not one that parses its strings (a Cast from string to a number fails on "")
@@ -13,12 +14,19 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+import onnxruntime as ort
 
 from handler.codec import decode_tensor
-from handler.errors import ModelLoadError, RequestError
+from handler.columns import example_records, records_to_feeds
+from handler.contract import MetadataKey as Key
+from handler.errors import ModelLoadError, RequestError, ort_reason
 from handler.signature import DATATYPE_TO_NUMPY, TensorSpec
+
+if TYPE_CHECKING:  # handler.model runs the warm-up from its loader
+    from handler.model import OnnxModel
 
 WARMUP_SUFFIX = ".warmup.json"
 
@@ -83,3 +91,51 @@ def bytes_hint(inputs: Sequence[TensorSpec], path: Path) -> str:
         f'as {warmup_file(path).name} beside it ({{"inputs": [...]}}, one instance in the Open Inference '
         "Protocol's JSON) or the metadata_prop 'warmup'"
     )
+
+
+def batch_axis_proven(parity: str | None) -> bool:
+    """The export's parity check ran this graph on a batch of two or more (``batch_sizes`` in its ``parity``
+    metadata_prop), so its batch axis is known to be dynamic: INIT skips the second warm-up run, 37 ms of a
+    ResNet-18-sized model's cold start (docs/performance.md)."""
+    try:
+        sizes = json.loads(parity or "{}").get("batch_sizes")
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(sizes, list) and any(isinstance(size, int) and size >= 2 for size in sizes)
+
+
+def warm_up(model: OnnxModel, path: Path) -> dict[str, np.ndarray]:
+    """Run one instance, then two where the batch axis is dynamic and its export did not prove it; raises
+    ModelLoadError naming the batch that failed.
+
+    The second run catches a graph that hard-codes a batch of one (``x.view(1, -1)`` in an export) at INIT,
+    instead of every request of two instances answering 500. A model's own warm-up request comes first
+    (handler.warmup); a tabular model warms up on a record of its own schema (a string column that takes only the
+    categories it saw refuses the "" generated values give a BYTES input).
+    """
+    batches = [1]
+    dynamic = any(spec.shape[:1] == (-1,) for spec in model.info.inputs)
+    if model.max_batch_size >= 2 and dynamic and not batch_axis_proven(model.info.metadata.get(Key.PARITY)):
+        batches.append(2)
+    quiet = ort.RunOptions()
+    quiet.log_severity_level = 4  # the failure is logged once, by us; onnxruntime would print it again
+    names = model.output_names(None)
+    results: dict[str, np.ndarray] = {}
+    info, given = model.info, given_warmup(path, model.info.metadata.get(Key.WARMUP), model.info.inputs)
+    for batch in batches:
+        if given is not None:
+            feeds = repeated(given, batch)
+        elif info.columns is not None:
+            feeds = records_to_feeds(example_records(info.columns)[:1] * batch, info.columns, "warm-up")
+        else:
+            feeds = warmup_feeds(info.inputs, batch)
+        try:
+            model.check_inputs(feeds)
+            results = dict(zip(names, model.session.run(names, feeds, quiet), strict=True))
+        except Exception as exc:
+            instances = "one instance" if batch == 1 else f"{batch} instances (its first dimension is dynamic)"
+            hint = bytes_hint(info.inputs, path) if given is None and info.columns is None else ""
+            raise ModelLoadError(
+                f"the warm-up inference on {str(path)!r} failed for {instances}: {ort_reason(exc)}{hint}"
+            ) from None
+    return results

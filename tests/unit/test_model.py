@@ -12,18 +12,17 @@ from typing import Any
 import numpy as np
 import pytest
 
-from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable
+from handler.errors import BadRequest, ModelLoadError, PayloadTooLarge, Unprocessable, ort_reason
 from handler.model import (
     ModelInfo,
     OnnxModel,
     _probabilities_output,
-    batch_axis_proven,
     load_model,
-    ort_reason,
     servable_problem,
 )
 from handler.settings import Settings
 from handler.signature import TensorSpec
+from handler.warmup import batch_axis_proven
 from tests.testkit import onnx_models
 
 EXPECTS_INPUT = "'input' with shape [batch, 3] and datatype FP32"
