@@ -9,7 +9,7 @@ data to point at the offending element.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import numpy as np
@@ -237,10 +237,16 @@ def ensure_finite(name: str, array: np.ndarray) -> None:
 
 def to_json_list(array: np.ndarray) -> Any:
     """An array as JSON-ready nested lists; strings from BYTES tensors are decoded as UTF-8."""
-    if array.dtype.kind == "S" or (array.dtype == np.object_ and not set(map(type, array.flat)) <= {str}):
+    if array.dtype.kind == "S" or (array.dtype == np.object_ and not only_strings(array.flat)):
         return np.vectorize(_text, otypes=[object])(array).tolist() if array.size else array.tolist()
     # Strings (what ONNX string outputs give) are their own JSON form: 256 labels 37 -> 9 us without the per-item call.
     return array.tolist()
+
+
+def only_strings(items: Iterable[Any]) -> bool:
+    """Every item is exactly a ``str`` (what onnxruntime gives for a string output): then it is its own JSON text
+    and its own BYTES element's text, with no per-item conversion."""
+    return set(map(type, items)) <= {str}
 
 
 def _text(item: Any) -> str:
