@@ -3,7 +3,8 @@
 it, pins everything its sources ask for (through every dependency's own requirements) at versions they allow,
 the runtime lock pins nothing else and hashes a wheel per platform, and each venv holds exactly what its lock pins.
 
-None of this asks the registry, so the outcome changes only when the project does. The live re-resolution
+None of this asks the registry (testkit.offline refuses the network for the module), so the outcome changes only
+when the project does. The live re-resolution
 (what the registry would answer today) is `make lock-check`, run on request; see docs/deploy.md.
 """
 
@@ -36,6 +37,7 @@ from tests.testkit.locks import (
     version_problems,
     walk,
 )
+from tests.testkit.offline import offline  # noqa: F401 - autouse: this module's tests run with the network refused
 from tests.testkit.paths import REPO
 from tests.testkit.tools import TOOLS, require
 

@@ -9,6 +9,16 @@ the interpreter finds it without PYTHONPATH, as in the 3.11 and later base image
 ``python`` (HTTP mode) imports it too. Its image is tagged by a hash of that definition in a private podman store,
 so a second run only retags it; the Dockerfile's own layers are cached there too.
 
+What it takes from the registries, and why the verdict is still the project's: packages only, each by name and
+pinned where the registry allows it. From PyPI: the image's own set (the Dockerfile's `pip --require-hashes` on
+requirements/runtime.lock: those exact files or a refusal) and the base image's runtime packages at the dev lock's
+versions (`--no-deps`, wheels only). From Debian: podman, runc and mmdebstrap, and the stand-in's trixie root
+filesystem. Debian keeps no old versions to pin, so the stand-in's OS patch level is whatever trixie is; it stands in
+for AWS's base image, which AWS also patches under the same tag, and the tests assert only what the Dockerfile
+makes of it (the answers, the user, the writable folders, the sizes reported, not checked against a number). The
+stand-in is built once per definition and machine (its tag below). This is the guide's own way to prove the
+image without Docker; made opt-in it would leave `make test` with no proof that the Dockerfile builds and serves.
+
 Podman runs with a private containers.conf (CONTAINERS_CONF): runc (crun fails on these hosts' cgroups) and Lambda's
 own limits of 1024 file descriptors and 1024 processes (podman's defaults are above the host's hard limits, which
 a root without CAP_SYS_RESOURCE cannot raise, and runc then fails to start anything).
